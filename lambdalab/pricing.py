@@ -1,0 +1,303 @@
+"""What a workload costs on Lambda, and on an always-on server fleet sized for its peak.
+
+Lambda bills requests and compute (GB-seconds: memory in GB times billed
+duration), after a monthly free tier. Two price sheets, us-east-1:
+
+- **2019** (the seminar): $0.20 per million requests, $0.00001667 per GB-second,
+  duration rounded *up to 100 ms*, x86_64 only, the INIT phase of managed
+  runtimes not billed.
+- **today**: the same request price; duration rounded up to *1 ms* (since
+  1 Dec 2020); arm64 (Graviton2, since Sep 2021) about 20 % cheaper per
+  GB-second; volume tiers per month; ephemeral storage above 512 MB billed
+  per GB-second; the INIT phase billed for every configuration since
+  1 Aug 2025.
+
+Both sheets keep the free tier of 1 million requests and 400,000 GB-seconds a
+month, shared by the architectures.
+
+Sources:
+- https://aws.amazon.com/lambda/pricing/ (prices, tiers, free tier, storage)
+- https://aws.amazon.com/blogs/aws/new-for-aws-lambda-1ms-billing-granularity-adds-cost-savings/
+- https://aws.amazon.com/blogs/aws/aws-lambda-functions-powered-by-aws-graviton2-processor-run-your-functions-on-arm-and-get-up-to-34-better-price-performance/
+- https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/
+- https://aws.amazon.com/ec2/pricing/on-demand/ (m5.large, Linux, us-east-1)
+
+A month is 730 hours, as in AWS's pricing pages and calculator.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+
+from .quotas import Era, quotas
+
+HOURS_PER_MONTH = 730
+SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
+MB_PER_GB = 1024
+MB_PER_VCPU = 1769
+
+
+class Architecture(str, Enum):
+    """The instruction set architecture of a function (``Architectures`` in the API)."""
+
+    X86_64 = "x86_64"
+    ARM64 = "arm64"
+
+
+@dataclass(frozen=True)
+class PriceTier:
+    """A GB-second price that applies up to ``up_to_gb_seconds`` a month (``None``: no bound)."""
+
+    up_to_gb_seconds: float | None
+    usd_per_gb_second: float
+
+
+@dataclass(frozen=True)
+class PriceSheet:
+    """Lambda's on-demand prices in one era (us-east-1)."""
+
+    era: Era
+    usd_per_request: float
+    compute_tiers: dict[Architecture, tuple[PriceTier, ...]] = field(hash=False)
+    billing_granularity_ms: int
+    free_requests: int
+    free_gb_seconds: float
+    init_billed: bool
+    usd_per_storage_gb_second: float
+    """Ephemeral storage configured above the 512 MB included; 0 where not configurable."""
+
+
+PRICES_2019 = PriceSheet(
+    era=Era.SEMINAR_2019,
+    usd_per_request=0.20 / 1e6,
+    compute_tiers={Architecture.X86_64: (PriceTier(None, 0.00001667),)},
+    billing_granularity_ms=100,
+    free_requests=1_000_000,
+    free_gb_seconds=400_000,
+    init_billed=False,
+    usd_per_storage_gb_second=0.0,
+)
+
+PRICES_TODAY = PriceSheet(
+    era=Era.TODAY,
+    usd_per_request=0.20 / 1e6,
+    compute_tiers={
+        Architecture.X86_64: (
+            PriceTier(6e9, 0.0000166667),
+            PriceTier(15e9, 0.0000150000),
+            PriceTier(None, 0.0000133334),
+        ),
+        Architecture.ARM64: (
+            PriceTier(7.5e9, 0.0000133334),
+            PriceTier(18.75e9, 0.0000120001),
+            PriceTier(None, 0.0000106667),
+        ),
+    },
+    billing_granularity_ms=1,
+    free_requests=1_000_000,
+    free_gb_seconds=400_000,
+    init_billed=True,
+    usd_per_storage_gb_second=0.0000000309,
+)
+
+
+def price_sheet(era: Era | str) -> PriceSheet:
+    """The price sheet of ``era`` (``"2019"`` or ``"today"``)."""
+    return PRICES_2019 if quotas(era).era is Era.SEMINAR_2019 else PRICES_TODAY
+
+
+def billed_duration_ms(duration_ms: float, granularity_ms: int) -> int:
+    """Round a duration up to the billing unit, as the ``Billed Duration`` of a REPORT line.
+
+    At least one unit is billed: a 0.4 ms invocation bills 1 ms today, 100 ms in 2019.
+    """
+    _check_non_negative("duration_ms", duration_ms)
+    return max(1, math.ceil(duration_ms / granularity_ms - 1e-9)) * granularity_ms
+
+
+def compute_cost(gb_seconds: float, architecture: Architecture | str, prices: PriceSheet) -> float:
+    """USD for ``gb_seconds`` of compute in a month, through the sheet's volume tiers."""
+    _check_non_negative("gb_seconds", gb_seconds)
+    arch = _architecture(architecture, prices)
+    cost, lower = 0.0, 0.0
+    for tier in prices.compute_tiers[arch]:
+        upper = math.inf if tier.up_to_gb_seconds is None else tier.up_to_gb_seconds
+        cost += max(0.0, min(gb_seconds, upper) - lower) * tier.usd_per_gb_second
+        lower = upper
+    return cost
+
+
+@dataclass(frozen=True)
+class LambdaWorkload:
+    """A month of invocations of one function, each of the same duration.
+
+    ``cold_starts`` of the requests also run an INIT phase of
+    ``init_duration_ms``, billed only where the price sheet bills INIT.
+    """
+
+    requests: float
+    duration_ms: float
+    memory_mb: int = 128
+    architecture: Architecture = Architecture.X86_64
+    ephemeral_storage_mb: int = 512
+    cold_starts: float = 0
+    init_duration_ms: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("requests", "duration_ms", "cold_starts", "init_duration_ms"):
+            _check_non_negative(name, getattr(self, name))
+        if self.cold_starts > self.requests:
+            raise ValueError(
+                f"cold_starts ({self.cold_starts:g}) cannot exceed requests ({self.requests:g}): "
+                "each cold start serves one request."
+            )
+
+
+@dataclass(frozen=True)
+class LambdaBill:
+    """The monthly Lambda bill of a workload, in USD, itemised."""
+
+    requests: float
+    billed_duration_ms: int
+    gb_seconds: float
+    request_cost: float
+    compute_cost: float
+    storage_cost: float
+    free_tier_credit: float
+
+    @property
+    def total(self) -> float:
+        return self.request_cost + self.compute_cost + self.storage_cost - self.free_tier_credit
+
+
+def lambda_cost(
+    workload: LambdaWorkload, era: Era | str = Era.TODAY, *, free_tier: bool = True
+) -> LambdaBill:
+    """Bill ``workload`` at the era's prices, checking its memory and storage against the era's quotas."""
+    prices = price_sheet(era)
+    limits = quotas(era)
+    limits.check_memory(workload.memory_mb)
+    arch = _architecture(workload.architecture, prices)
+    storage = workload.ephemeral_storage_mb
+    if not limits.ephemeral_storage_min_mb <= storage <= limits.ephemeral_storage_max_mb:
+        raise ValueError(
+            f"ephemeral_storage_mb {storage} is outside {limits.ephemeral_storage_min_mb}-"
+            f"{limits.ephemeral_storage_max_mb} MB for era {limits.era.value}."
+        )
+
+    unit = prices.billing_granularity_ms
+    billed = billed_duration_ms(workload.duration_ms, unit)
+    billed_seconds = workload.requests * billed / 1000
+    if prices.init_billed and workload.cold_starts:
+        # A cold invocation bills INIT plus handler time, rounded up together.
+        cold = billed_duration_ms(workload.init_duration_ms + workload.duration_ms, unit)
+        billed_seconds += workload.cold_starts * (cold - billed) / 1000
+    gb = workload.memory_mb / MB_PER_GB
+    gb_seconds = billed_seconds * gb
+
+    request_cost = workload.requests * prices.usd_per_request
+    compute = compute_cost(gb_seconds, arch, prices)
+    extra_storage_gb = (storage - 512) / MB_PER_GB
+    storage_cost = billed_seconds * extra_storage_gb * prices.usd_per_storage_gb_second
+    credit = 0.0
+    if free_tier:
+        credit += min(workload.requests, prices.free_requests) * prices.usd_per_request
+        credit += compute - compute_cost(max(0.0, gb_seconds - prices.free_gb_seconds), arch, prices)
+    return LambdaBill(workload.requests, billed, gb_seconds, request_cost, compute, storage_cost, credit)
+
+
+@dataclass(frozen=True)
+class InstanceType:
+    """An always-on virtual machine: its on-demand price and its size."""
+
+    name: str
+    vcpus: int
+    memory_gib: float
+    usd_per_hour: float
+
+
+M5_LARGE = InstanceType("m5.large", vcpus=2, memory_gib=8, usd_per_hour=0.096)
+"""General purpose, Linux on-demand in us-east-1: $0.096 an hour in 2019 and today."""
+
+
+@dataclass(frozen=True)
+class FleetBill:
+    """The monthly cost of a fleet of identical instances sized for the peak."""
+
+    instance: InstanceType
+    instances: int
+    peak_requests_per_second: float
+    peak_concurrency: float
+    total: float
+
+
+def fleet_cost(
+    requests: float,
+    duration_ms: float,
+    *,
+    peak_to_average: float = 3.0,
+    instance: InstanceType = M5_LARGE,
+    vcpu_per_request: float = 1.0,
+    target_utilisation: float = 0.7,
+    min_instances: int = 2,
+) -> FleetBill:
+    """Size an always-on fleet for the peak of ``requests`` a month and price it.
+
+    The peak rate is the average rate times ``peak_to_average``; by Little's law
+    the peak holds ``rate x duration`` requests in flight, each keeping
+    ``vcpu_per_request`` of a vCPU busy (:func:`lambda_vcpus` gives the share
+    Lambda allots to a memory size, for a like-for-like comparison). Instances
+    run at most ``target_utilisation`` busy; at least ``min_instances`` run for
+    redundancy (two Availability Zones), whether or not any request arrives.
+    """
+    _check_non_negative("requests", requests)
+    _check_non_negative("duration_ms", duration_ms)
+    if peak_to_average < 1:
+        raise ValueError(f"peak_to_average must be >= 1 (the peak is never below the average), got {peak_to_average}")
+    if not 0 < target_utilisation <= 1:
+        raise ValueError(f"target_utilisation must be in (0, 1], got {target_utilisation}")
+    if not vcpu_per_request > 0 or min_instances < 1:
+        raise ValueError(f"vcpu_per_request must be > 0 (got {vcpu_per_request}) and min_instances >= 1 "
+                         f"(got {min_instances})")
+    peak_rate = requests / SECONDS_PER_MONTH * peak_to_average
+    peak_concurrency = peak_rate * duration_ms / 1000
+    per_instance = instance.vcpus / vcpu_per_request * target_utilisation
+    count = max(min_instances, math.ceil(peak_concurrency / per_instance - 1e-9))
+    return FleetBill(instance, count, peak_rate, peak_concurrency, count * instance.usd_per_hour * HOURS_PER_MONTH)
+
+
+def lambda_vcpus(memory_mb: float) -> float:
+    """The vCPUs Lambda allots to ``memory_mb``: in proportion, 1,769 MB being one vCPU.
+
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
+    """
+    _check_non_negative("memory_mb", memory_mb)
+    return memory_mb / MB_PER_VCPU
+
+
+def requests_per_month(per_second: float) -> float:
+    """A steady rate in requests per second, as requests in a 730-hour month."""
+    _check_non_negative("per_second", per_second)
+    return per_second * SECONDS_PER_MONTH
+
+
+def _architecture(architecture: Architecture | str, prices: PriceSheet) -> Architecture:
+    try:
+        arch = Architecture(architecture)
+    except ValueError:
+        raise ValueError(f"Unknown architecture {architecture!r}: use 'x86_64' or 'arm64'.") from None
+    if arch not in prices.compute_tiers:
+        raise ValueError(
+            f"{arch.value} is not available in era {prices.era.value}: Lambda on arm64 (Graviton2) "
+            "launched in September 2021; use era 'today'."
+        )
+    return arch
+
+
+def _check_non_negative(name: str, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value}")

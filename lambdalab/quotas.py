@@ -1,0 +1,103 @@
+"""Lambda's quotas in two presets: the seminar's (2019) and today's.
+
+Every limit that the emulator and the cost model check comes from here, so a
+chapter can switch eras with one argument and show what changed.
+
+Sources:
+- today: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+  and https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
+- 10,240 MB in 1 MB steps (Dec 2020):
+  https://aws.amazon.com/about-aws/whats-new/2020/12/aws-lambda-supports-10gb-memory-6-vcpu-cores-lambda-functions/
+- configurable /tmp up to 10,240 MB (Mar 2022):
+  https://aws.amazon.com/blogs/aws/aws-lambda-now-supports-up-to-10-gb-ephemeral-storage/
+- 2019: the seminar's notes (128-3008 MB in 64 MB steps, 900 s) and the limits
+  page as archived in 2019.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from .errors import InvalidParameterValueException, constraint_error
+
+
+class Era(str, Enum):
+    """Which preset of Lambda's documented behaviour to follow."""
+
+    SEMINAR_2019 = "2019"
+    TODAY = "today"
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """Function-configuration quotas of one era."""
+
+    era: Era
+    memory_min_mb: int
+    memory_max_mb: int
+    memory_step_mb: int
+    timeout_max_s: int
+    ephemeral_storage_min_mb: int
+    ephemeral_storage_max_mb: int
+    account_concurrency: int
+
+    def check_memory(self, memory_mb: int) -> None:
+        """Raise what AWS raises for a ``MemorySize`` this era does not accept."""
+        if isinstance(memory_mb, bool) or not isinstance(memory_mb, int):
+            raise InvalidParameterValueException(
+                f"MemorySize must be a whole number of MB, not {memory_mb!r}."
+            )
+        if memory_mb < self.memory_min_mb:
+            raise constraint_error(
+                memory_mb, "memorySize", f"Member must have value greater than or equal to {self.memory_min_mb}"
+            )
+        if memory_mb > self.memory_max_mb:
+            raise constraint_error(
+                memory_mb, "memorySize", f"Member must have value less than or equal to {self.memory_max_mb}"
+                + (" (the 2019 maximum; 10,240 MB since Dec 2020: use Era.TODAY)"
+                   if self.era is Era.SEMINAR_2019 else "")
+            )
+        if (memory_mb - self.memory_min_mb) % self.memory_step_mb:
+            raise InvalidParameterValueException(
+                f"MemorySize {memory_mb} MB is not allowed in {self.era.value}: memory was set in "
+                f"{self.memory_step_mb} MB steps from {self.memory_min_mb} MB (e.g. "
+                f"{_nearest_step(memory_mb, self)} MB)."
+            )
+
+
+def _nearest_step(memory_mb: int, q: Quotas) -> int:
+    steps = round((memory_mb - q.memory_min_mb) / q.memory_step_mb)
+    return min(q.memory_max_mb, q.memory_min_mb + steps * q.memory_step_mb)
+
+
+QUOTAS_2019 = Quotas(
+    era=Era.SEMINAR_2019,
+    memory_min_mb=128,
+    memory_max_mb=3008,
+    memory_step_mb=64,
+    timeout_max_s=900,
+    ephemeral_storage_min_mb=512,
+    ephemeral_storage_max_mb=512,
+    account_concurrency=1000,
+)
+
+QUOTAS_TODAY = Quotas(
+    era=Era.TODAY,
+    memory_min_mb=128,
+    memory_max_mb=10_240,
+    memory_step_mb=1,
+    timeout_max_s=900,
+    ephemeral_storage_min_mb=512,
+    ephemeral_storage_max_mb=10_240,
+    account_concurrency=1000,
+)
+
+
+def quotas(era: Era | str) -> Quotas:
+    """The quota preset of ``era`` (``"2019"`` or ``"today"``)."""
+    try:
+        era = Era(era)
+    except ValueError:
+        raise ValueError(f"Unknown era {era!r}: use '2019' (the seminar's) or 'today'.") from None
+    return QUOTAS_2019 if era is Era.SEMINAR_2019 else QUOTAS_TODAY

@@ -1,0 +1,57 @@
+"""Shared fixtures: the book built once per session, and served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from lambdalab_book import serve
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class BuiltBook:
+    html: Path
+    returncode: int
+    log: str
+
+    def pages(self) -> list[Path]:
+        """The book's content pages (not Sphinx's search and index pages)."""
+        skip = {"search.html", "genindex.html", "index.html"}
+        return sorted(p for p in self.html.rglob("*.html") if p.name not in skip and "_static" not in p.parts)
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory: pytest.TempPathFactory) -> BuiltBook:
+    """``jupyter-book build --all -W -n --keep-going`` into a temporary folder."""
+    out = tmp_path_factory.mktemp("book")
+    done = serve.build(ROOT, output=out)
+    return BuiltBook(out / "_build" / "html", done.returncode, done.stdout + done.stderr)
+
+
+@pytest.fixture(scope="session")
+def site(built_book: BuiltBook) -> Iterator[str]:
+    """The built book served on 127.0.0.1; yields its base URL."""
+    if built_book.returncode != 0:
+        pytest.fail("the book did not build; see test_book_builds_without_warnings")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(built_book.html))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
