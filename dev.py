@@ -4,7 +4,7 @@
     python3 dev.py book      build the book (-W -n --keep-going) and serve it on 127.0.0.1
     python3 dev.py test      run every test: unit, property, nbval, book build, browser
     python3 dev.py execute   re-execute every notebook in chapters/ and labs/, saving outputs
-    python3 dev.py lab       open the labs in a local JupyterLab
+    python3 dev.py lab       open the chapters and labs in a local JupyterLab
 
 Set-up is a virtual environment in ``.venv`` holding the pinned stack of
 ``requirements.txt`` plus ``lambdalab`` (editable) and the book's Sphinx
@@ -46,7 +46,7 @@ def venv_python() -> Path:
 
 def ensure_venv() -> Path:
     """Create or refresh ``.venv`` so that it matches the pinned stack."""
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 (dev.py may run on an older system Python)
         sys.exit("Lambda Lab needs Python 3.10 or newer (3.11+ recommended).")
     python = venv_python()
     if not python.exists():
@@ -65,8 +65,8 @@ def ensure_venv() -> Path:
     if not stamp.exists() or stamp.read_text() != digest.hexdigest():
         say("installing the pinned stack (first run: about a minute)")
         pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-        run(pip + ["-r", str(ROOT / "requirements.txt")])
-        run(pip + ["--no-deps", "-e", str(ROOT), "-e", str(ROOT / "tools")])
+        run([*pip, "-r", str(ROOT / "requirements.txt")])
+        run([*pip, "--no-deps", "-e", str(ROOT), "-e", str(ROOT / "tools")])
         stamp.write_text(digest.hexdigest())
     return python
 
@@ -80,8 +80,8 @@ def ensure_chromium() -> None:
     sudo = [] if os.geteuid() == 0 else ["sudo"]
     say("installing Debian's chromium for the browser tests")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    run(sudo + ["apt-get", "update", "-q"], env=env)
-    run(sudo + ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"], env=env)
+    run([*sudo, "apt-get", "update", "-q"], env=env)
+    run([*sudo, "apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"], env=env)
 
 
 def in_venv(python: Path, args: list[str]) -> None:
@@ -94,7 +94,9 @@ def in_venv(python: Path, args: list[str]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     book = sub.add_parser("book", help="build the book and serve it")
     book.add_argument("--port", type=int, default=8000)
@@ -103,7 +105,7 @@ def main() -> None:
     test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra pytest arguments")
     execute = sub.add_parser("execute", help="re-execute notebooks and store their outputs")
     execute.add_argument("notebooks", nargs="*", help="notebooks to execute (default: all)")
-    lab = sub.add_parser("lab", help="open the labs in JupyterLab")
+    lab = sub.add_parser("lab", help="open the chapters and labs in JupyterLab")
     lab.add_argument("--port", type=int, default=8888)
     args = parser.parse_args()
 
@@ -118,8 +120,11 @@ def main() -> None:
         in_venv(python, ["-m", "lambdalab_book.execute", *args.notebooks])
     elif args.command == "lab":
         pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-        run(pip + ["jupyterlab"])
-        in_venv(python, ["-m", "jupyterlab", "--ip", "127.0.0.1", "--port", str(args.port), "labs"])
+        run([*pip, "-r", str(ROOT / "tools" / "requirements-lab.txt")])
+        in_venv(
+            python,
+            ["-m", "jupyterlab", "--ip", "127.0.0.1", "--port", str(args.port), "--notebook-dir", str(ROOT)],
+        )
 
 
 if __name__ == "__main__":

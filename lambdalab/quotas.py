@@ -50,13 +50,20 @@ class Quotas:
             )
         if memory_mb < self.memory_min_mb:
             raise constraint_error(
-                memory_mb, "memorySize", f"Member must have value greater than or equal to {self.memory_min_mb}"
+                memory_mb,
+                "memorySize",
+                f"Member must have value greater than or equal to {self.memory_min_mb}",
             )
         if memory_mb > self.memory_max_mb:
             raise constraint_error(
-                memory_mb, "memorySize", f"Member must have value less than or equal to {self.memory_max_mb}"
-                + (" (the 2019 maximum; 10,240 MB since Dec 2020: use Era.TODAY)"
-                   if self.era is Era.SEMINAR_2019 else "")
+                memory_mb,
+                "memorySize",
+                f"Member must have value less than or equal to {self.memory_max_mb}"
+                + (
+                    " (the 2019 maximum; 10,240 MB since Dec 2020: use Era.TODAY)"
+                    if self.era is Era.SEMINAR_2019
+                    else ""
+                ),
             )
         if (memory_mb - self.memory_min_mb) % self.memory_step_mb:
             raise InvalidParameterValueException(

@@ -18,8 +18,9 @@ def test_book_builds_without_warnings(built_book: BuiltBook) -> None:
 def test_no_page_loads_an_asset_from_another_host(built_book: BuiltBook) -> None:
     for page in built_book.pages():
         html = page.read_text()
-        for tag in re.finditer(r"<(?:script|img|iframe)\b[^>]*>|<link\b[^>]*rel=\"(?:stylesheet|preload|icon)[^>]*>",
-                               html, re.I):
+        for tag in re.finditer(
+            r"<(?:script|img|iframe)\b[^>]*>|<link\b[^>]*rel=\"(?:stylesheet|preload|icon)[^>]*>", html, re.I
+        ):
             for url in ASSET.findall(tag.group(0) + ">"):
                 assert not re.match(r"(https?:)?//", url), f"{page.name} loads {url}"
 
@@ -29,9 +30,10 @@ def test_heavy_scripts_only_where_needed(built_book: BuiltBook) -> None:
     for page in built_book.pages():
         html = page.read_text()
         assert ("lambdalab/plotly.min.js" in html) == ("plotly-graph-div" in html), page.name
-        assert ("lambdalab/embed.js" in html) == ("application/vnd.jupyter.widget-view+json" in html), page.name
+        assert ("lambdalab/embed.js" in html) == ("application/vnd.jupyter.widget-view+json" in html), (
+            page.name
+        )
         assert ("lambdalab/mathjax/tex-svg.js" in html) == ('class="math' in html), page.name
     chapter = (built_book.html / "chapters" / "01_why_serverless.html").read_text()
     assert "plotly-graph-div" in chapter and "widget-view+json" in chapter and 'class="math' in chapter
     assert (built_book.html / "_static" / "lambdalab" / "plotly.min.js").stat().st_size > 1_000_000
-

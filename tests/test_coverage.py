@@ -13,7 +13,7 @@ TOPIC = re.compile(r"\bS[12]\.\d+\.\d+\b")
 
 
 def outline_ids() -> set[str]:
-    return {m.group(0) for m in re.finditer(r"^- (S[12]\.\d+\.\d+)", OUTLINE.read_text(), re.M)}
+    return {m.group(1) for m in re.finditer(r"^- (S[12]\.\d+\.\d+)", OUTLINE.read_text(), re.M)}
 
 
 def chapter_ids() -> dict[str, set[str]]:

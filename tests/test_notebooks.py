@@ -53,8 +53,12 @@ def test_no_noise_in_metadata(path: Path) -> None:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
 def test_widgets_have_saved_state_and_stable_ids(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
-    views = [o.data[execute.WIDGET_VIEW]["model_id"] for c in nb.cells for o in c.get("outputs", [])
-             if execute.WIDGET_VIEW in o.get("data", {})]
+    views = [
+        o.data[execute.WIDGET_VIEW]["model_id"]
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if execute.WIDGET_VIEW in o.get("data", {})
+    ]
     if not views:
         return
     state = nb.metadata["widgets"][execute.WIDGET_STATE]["state"]

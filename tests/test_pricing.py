@@ -134,15 +134,25 @@ def test_fleet_is_sized_for_the_peak_with_a_redundant_floor() -> None:
 
 def test_fleet_with_lambda_cpu_share() -> None:
     assert ll.lambda_vcpus(1769) == pytest.approx(1)
-    fleet = ll.fleet_cost(ll.requests_per_month(100), 1000, peak_to_average=1, target_utilisation=1,
-                          vcpu_per_request=ll.lambda_vcpus(1769 / 2))
+    fleet = ll.fleet_cost(
+        ll.requests_per_month(100),
+        1000,
+        peak_to_average=1,
+        target_utilisation=1,
+        vcpu_per_request=ll.lambda_vcpus(1769 / 2),
+    )
     assert fleet.instances == 25  # 100 in flight x 0.5 vCPU / 2 vCPUs
 
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"peak_to_average": 0.5}, {"target_utilisation": 0}, {"target_utilisation": 1.5},
-     {"vcpu_per_request": 0}, {"min_instances": 0}],
+    [
+        {"peak_to_average": 0.5},
+        {"target_utilisation": 0},
+        {"target_utilisation": 1.5},
+        {"vcpu_per_request": 0},
+        {"min_instances": 0},
+    ],
 )
 def test_fleet_refuses_nonsense(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):

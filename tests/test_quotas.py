@@ -33,5 +33,8 @@ def test_2019_steps_suggest_a_valid_size() -> None:
 
 def test_throttle_exception_carries_reason_and_status() -> None:
     error = ll.TooManyRequestsException("Rate Exceeded.", reason="ConcurrentInvocationLimitExceeded")
-    assert (error.status_code, error.reason, error.code) == (429, "ConcurrentInvocationLimitExceeded",
-                                                              "TooManyRequestsException")
+    assert (error.status_code, error.reason, error.code) == (
+        429,
+        "ConcurrentInvocationLimitExceeded",
+        "TooManyRequestsException",
+    )
