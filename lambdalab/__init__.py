@@ -1,18 +1,28 @@
 """lambdalab: learn AWS Lambda on a virtual clock.
 
-So far: the two quota presets (the seminar's 2019 values and today's), the
-Lambda API's exceptions, and the cost model of Lambda against an always-on
-fleet (:mod:`lambdalab.pricing`).
+A :class:`Simulation` owns the clock; a :class:`Lambda` service on it runs
+functions (real ``handler(event, context)`` code, or duration models) through
+cold and warm starts, concurrency limits and throttles, and records logs,
+metrics and bills. Two presets of Lambda's documented behaviour: ``era="2019"``
+(the seminar's) and ``era="today"``.
 """
 
+from .code import Code
+from .coldstart import ColdStartModel
+from .config import FunctionConfig, VpcConfig
+from .distributions import Dist
 from .errors import (
     InvalidParameterValueException,
+    InvalidRequestContentException,
     LambdaError,
     RequestEntityTooLargeException,
+    ResourceConflictException,
     ResourceNotFoundException,
     TooManyRequestsException,
     ValidationException,
 )
+from .invoke import InvocationResult
+from .lifecycle import EnvState, IllegalTransition
 from .pricing import (
     Architecture,
     FleetBill,
@@ -26,26 +36,45 @@ from .pricing import (
     requests_per_month,
 )
 from .quotas import Era, Quotas, quotas
+from .runtime import compute
+from .service import Lambda
+from .sim import Simulation
+from .traffic import at_times, poisson
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Architecture",
+    "Code",
+    "ColdStartModel",
+    "Dist",
+    "EnvState",
     "Era",
     "FleetBill",
+    "FunctionConfig",
+    "IllegalTransition",
     "InstanceType",
     "InvalidParameterValueException",
+    "InvalidRequestContentException",
+    "InvocationResult",
+    "Lambda",
     "LambdaBill",
     "LambdaError",
     "LambdaWorkload",
     "Quotas",
     "RequestEntityTooLargeException",
+    "ResourceConflictException",
     "ResourceNotFoundException",
+    "Simulation",
     "TooManyRequestsException",
     "ValidationException",
+    "VpcConfig",
+    "at_times",
+    "compute",
     "fleet_cost",
     "lambda_cost",
     "lambda_vcpus",
+    "poisson",
     "price_sheet",
     "quotas",
     "requests_per_month",

@@ -55,6 +55,16 @@ class ResourceNotFoundException(LambdaError, LookupError):
     status_code = 404
 
 
+class ResourceConflictException(LambdaError):
+    """The resource already exists, e.g. a function of that name (status 409)."""
+
+    status_code = 409
+
+
+class InvalidRequestContentException(LambdaError, ValueError):
+    """The request body could not be parsed as JSON (status 400)."""
+
+
 class TooManyRequestsException(LambdaError):
     """Throttled: a concurrency or rate quota is exhausted (status 429).
 

@@ -10,6 +10,11 @@ Sources:
   https://aws.amazon.com/about-aws/whats-new/2020/12/aws-lambda-supports-10gb-memory-6-vcpu-cores-lambda-functions/
 - configurable /tmp up to 10,240 MB (Mar 2022):
   https://aws.amazon.com/blogs/aws/aws-lambda-now-supports-up-to-10-gb-ephemeral-storage/
+- scaling: https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html (today) and
+  https://aws.amazon.com/blogs/aws/aws-lambda-functions-now-scale-12-times-faster-when-handling-high-volume-requests/
+  (the 2019 rule: an initial burst of 3,000, 1,000 or 500 by Region, then +500 a minute)
+- payloads: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+  (async payload raised from 256 KB to 1 MB in October 2025)
 - 2019: the seminar's notes (128-3008 MB in 64 MB steps, 900 s) and the limits
   page as archived in 2019.
 """
@@ -41,6 +46,24 @@ class Quotas:
     ephemeral_storage_min_mb: int
     ephemeral_storage_max_mb: int
     account_concurrency: int
+    sync_payload_bytes: int
+    """Request and response of a synchronous invocation (6 MB)."""
+    async_payload_bytes: int
+    """Request of an asynchronous invocation (256 KB, then 1 MB from October 2025)."""
+    scaling_per_function: bool
+    """True since November 2023: each function scales on its own."""
+    burst_concurrency: int
+    """2019: environments available at once per account (3,000 / 1,000 / 500 by Region)."""
+    scaling_step: int
+    """Environments added per scaling period: +500 (2019, a minute) or +1,000 (today, 10 s)."""
+    scaling_period_s: float
+    init_cap_s: float | None
+    """On-demand INIT phase limit (10 s); ``None`` where the era documents none."""
+    unreserved_min: int = 100
+    env_vars_max_bytes: int = 4096
+    tail_log_bytes: int = 4096
+    zip_max_bytes: int = 50 * 1024 * 1024
+    unzipped_max_bytes: int = 250 * 1024 * 1024
 
     def check_memory(self, memory_mb: int) -> None:
         """Raise what AWS raises for a ``MemorySize`` this era does not accept."""
@@ -87,6 +110,13 @@ QUOTAS_2019 = Quotas(
     ephemeral_storage_min_mb=512,
     ephemeral_storage_max_mb=512,
     account_concurrency=1000,
+    sync_payload_bytes=6 * 1024 * 1024,
+    async_payload_bytes=256 * 1024,
+    scaling_per_function=False,
+    burst_concurrency=3000,
+    scaling_step=500,
+    scaling_period_s=60.0,
+    init_cap_s=None,
 )
 
 QUOTAS_TODAY = Quotas(
@@ -98,7 +128,48 @@ QUOTAS_TODAY = Quotas(
     ephemeral_storage_min_mb=512,
     ephemeral_storage_max_mb=10_240,
     account_concurrency=1000,
+    sync_payload_bytes=6 * 1024 * 1024,
+    async_payload_bytes=1024 * 1024,
+    scaling_per_function=True,
+    burst_concurrency=1000,
+    scaling_step=1000,
+    scaling_period_s=10.0,
+    init_cap_s=10.0,
 )
+
+BURST_BY_REGION_2019 = {
+    "us-east-1": 3000,
+    "us-west-2": 3000,
+    "eu-west-1": 3000,
+    "ap-northeast-1": 1000,
+    "eu-central-1": 1000,
+    "us-east-2": 1000,
+}
+"""2019's initial burst concurrency by Region; 500 in every other Region."""
+
+RESERVED_ENV_VARS = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+    }
+)
+"""Environment variables a function cannot set
+(https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime)."""
 
 
 def quotas(era: Era | str) -> Quotas:

@@ -1,0 +1,67 @@
+"""The context object a Python handler receives, with the AWS Python attributes.
+
+https://docs.aws.amazon.com/lambda/latest/dg/python-context.html
+Its clock is the simulation's: ``get_remaining_time_in_millis()`` counts down
+in virtual time, including time the handler spent in ``time.sleep``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+class LambdaContext:
+    """``aws_request_id``, ``function_name``, ``memory_limit_in_mb`` (a string, as on AWS), ..."""
+
+    __slots__ = (
+        "_deadline",
+        "_now",
+        "aws_request_id",
+        "client_context",
+        "function_name",
+        "function_version",
+        "identity",
+        "invoked_function_arn",
+        "log_group_name",
+        "log_stream_name",
+        "memory_limit_in_mb",
+    )
+
+    def __init__(
+        self,
+        *,
+        aws_request_id: str,
+        function_name: str,
+        function_version: str,
+        invoked_function_arn: str,
+        memory_limit_in_mb: int,
+        log_group_name: str,
+        log_stream_name: str,
+        deadline: float,
+        now: Callable[[], float],
+        identity: Any = None,
+        client_context: Any = None,
+    ) -> None:
+        self.aws_request_id = aws_request_id
+        self.function_name = function_name
+        self.function_version = function_version
+        self.invoked_function_arn = invoked_function_arn
+        self.memory_limit_in_mb = str(memory_limit_in_mb)
+        self.log_group_name = log_group_name
+        self.log_stream_name = log_stream_name
+        self.identity = identity
+        self.client_context = client_context
+        self._deadline = deadline
+        self._now = now
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the function times out, on the virtual clock."""
+        return max(0, int(round((self._deadline - self._now()) * 1000)))
+
+    def __repr__(self) -> str:
+        return (
+            f"LambdaContext([aws_request_id={self.aws_request_id},function_name={self.function_name},"
+            f"function_version={self.function_version},invoked_function_arn={self.invoked_function_arn},"
+            f"memory_limit_in_mb={self.memory_limit_in_mb}])"
+        )

@@ -1,0 +1,346 @@
+"""The life of one request: admission, cold or warm start, INIT, INVOKE, response.
+
+Invocation types (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html):
+``RequestResponse`` answers 200 when the function has run, with its result or
+its error payload and ``FunctionError: Unhandled``; ``Event`` answers 202 at
+once and runs the event later from an internal queue (throttled events wait
+and retry, up to the maximum event age); ``DryRun`` answers 204 after the
+checks, running nothing. A throttle answers 429 (``TooManyRequestsException``).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import logs as logfmt
+from .code import InitError
+from .concurrency import ConcurrencyManager
+from .context import LambdaContext
+from .function import Function
+from .lifecycle import EnvState, ExecutionEnvironment
+from .logs import CloudWatchLogs
+from .metrics import Recorder
+from .pricing import billed_duration_ms, price_sheet
+from .quotas import Era, Quotas
+from .runtime import Clock, Deadline, error_payload, marshal, sandbox
+from .sim import LATE, Simulation
+
+REQUEST_RESPONSE, EVENT, DRY_RUN = "RequestResponse", "Event", "DryRun"
+MAX_EVENT_AGE_S = 6 * 3600
+"""How long Lambda keeps retrying a throttled asynchronous event (6 hours)."""
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    """The facts of one finished request."""
+
+    request_id: str
+    function_name: str
+    invocation_type: str
+    status_code: int
+    payload: bytes | None
+    function_error: str | None
+    log_result: str | None
+    arrival: float
+    start: float
+    end: float
+    cold: bool
+    init_duration: float
+    duration: float
+    billed_duration_ms: int
+    env_id: str
+    outcome: str
+    error_type: str
+    throttle_reason: str | None = None
+
+    def json(self) -> Any:
+        """The response payload, decoded (``None`` when there is none)."""
+        return None if not self.payload else json.loads(self.payload)
+
+
+class _Request:
+    __slots__ = ("arrival", "callback", "cold", "env", "event", "fn", "id", "init_duration", "pooled", "raw",
+                 "tail", "tail_lines", "type")
+
+    def __init__(self, fn: Function, raw: bytes, event: Any, kind: str, tail: bool, arrival: float,
+                 request_id: str, callback: Callable[[InvocationResult], object] | None) -> None:
+        self.fn, self.raw, self.event, self.type, self.tail = fn, raw, event, kind, tail
+        self.arrival, self.id, self.callback = arrival, request_id, callback
+        self.env: ExecutionEnvironment | None = None
+        self.pooled = False
+        self.cold = False
+        self.init_duration = 0.0
+        self.tail_lines: list[str] = []
+
+
+class Engine:
+    """Moves requests through their lifecycle on the simulation's clock."""
+
+    def __init__(self, sim: Simulation, quotas: Quotas, concurrency: ConcurrencyManager, recorder: Recorder,
+                 logs: CloudWatchLogs | None, region: str) -> None:
+        self.sim, self.quotas, self.concurrency, self.recorder = sim, quotas, concurrency, recorder
+        self.logs, self.region = logs, region
+        prices = price_sheet(quotas.era)
+        self.unit_ms = prices.billing_granularity_ms
+        self.init_billed = prices.init_billed
+        self.epoch_unix = sim.epoch.timestamp()
+        self.ids = random.Random(sim.seed ^ 0x5EED1D5)  # ids apart, so logging does not change durations
+        self.need_ids = recorder.keep_records or logs is not None
+        self.functions: dict[str, Function] = {}
+
+    # -- ids -------------------------------------------------------------------------------------------
+    def new_id(self) -> str:
+        return str(uuid.UUID(int=self.ids.getrandbits(128), version=4))
+
+    def _stream_name(self) -> str:
+        return f"{self.sim.datetime():%Y/%m/%d}/[$LATEST]{self.ids.getrandbits(128):032x}"
+
+    # -- entry -----------------------------------------------------------------------------------------
+    def submit(self, fn: Function, raw: bytes, event: Any, kind: str, tail: bool,
+               callback: Callable[[InvocationResult], object] | None) -> _Request:
+        """A request arriving now. Sync and DryRun start at once; Event is queued."""
+        request_id = self.new_id() if self.need_ids or fn.code is not None or kind != REQUEST_RESPONSE else ""
+        req = _Request(fn, raw, event, kind, tail, self.sim.now, request_id, callback)
+        if kind == DRY_RUN:
+            self._finish(req, 204, None, None, "", 0.0, 0.0, "dry_run", "")
+        elif kind == EVENT:
+            self.sim.schedule(0.0, lambda: self._arrive(req, retry_delay=1.0), LATE)
+        else:
+            self._arrive(req)
+        return req
+
+    def _arrive(self, req: _Request, retry_delay: float = 0.0) -> None:
+        fn, now = req.fn, self.sim.now
+        env = fn.take_idle()
+        if env is not None:
+            reason, pooled = self.concurrency.admit(fn.name, provisioned_env=env.provisioned, new_env=False, now=now)
+            if reason is not None:
+                fn.put_idle(env)
+                return self._throttled(req, reason, retry_delay)
+            self.sim.cancel(env.expiry)
+            env.expiry = None
+            req.env, req.pooled = env, pooled
+            self.recorder.env_change(now, 0, 1)
+            return self._invoke(req)
+        reason, pooled = self.concurrency.admit(fn.name, provisioned_env=False, new_env=True, now=now)
+        if reason is not None:
+            return self._throttled(req, reason, retry_delay)
+        req.env, req.pooled, req.cold = self._create(fn, provisioned=False), pooled, True
+        delay = fn.cold_start.platform_delay(self.sim.rng, fn.in_vpc)
+        self.sim.schedule(delay, lambda: self._init(req.env, req))  # type: ignore[arg-type]
+
+    def _throttled(self, req: _Request, reason: str, retry_delay: float) -> None:
+        self.recorder.throttle_attempts += 1
+        if req.type == EVENT:
+            if self.sim.now + retry_delay - req.arrival <= MAX_EVENT_AGE_S:
+                next_delay = min(retry_delay * 2, 300.0)
+                self.sim.schedule(retry_delay, lambda: self._arrive(req, next_delay), LATE)
+            else:
+                self._finish(req, 202, None, None, "", 0.0, 0.0, "dropped", "EventAgeExceeded")
+            return
+        self._finish(req, 429, None, None, "", 0.0, 0.0, "throttled", "TooManyRequestsException", reason)
+
+    # -- environments ----------------------------------------------------------------------------------
+    def _create(self, fn: Function, *, provisioned: bool) -> ExecutionEnvironment:
+        env_id = self.new_id() if self.need_ids or fn.code is not None else str(len(fn.environments))
+        env = ExecutionEnvironment(env_id, fn.name, self.sim.now, provisioned=provisioned)
+        if self.need_ids or fn.code is not None:
+            env.log_stream_name = self._stream_name()
+        fn.environments[env_id] = env
+        self.recorder.env_change(self.sim.now, 1, 1)
+        return env
+
+    def provision(self, fn: Function) -> None:
+        """Start one provisioned-concurrency environment: INIT now, then idle until used."""
+        env = self._create(fn, provisioned=True)
+        delay = fn.cold_start.platform_delay(self.sim.rng, fn.in_vpc)
+        self.sim.schedule(delay, lambda: self._init(env, None))
+
+    def _init(self, env: ExecutionEnvironment, req: _Request | None) -> None:
+        env.to(EnvState.INITIALIZING)
+        fn = self.functions[env.function_name]
+        duration = fn.init_duration(self.sim.rng)
+        failure: InitError | None = None
+        lines: list[tuple[float, str]] = []
+        if fn.code is not None:
+            clock = Clock(self.sim.now, float("inf"), self.epoch_unix, fn.vcpus, req.id if req else "")
+            try:
+                with sandbox(clock, fn.environment_variables(env, self.region), {}, None):
+                    env.loaded = fn.code.load(fn.config.handler, env.id)
+            except InitError as error:
+                failure = error
+            duration += clock.elapsed
+            lines = clock.lines
+        if req is not None:
+            req.init_duration = duration
+        self.sim.schedule(duration, lambda: self._initialised(env, req, failure, lines))
+
+    def _initialised(self, env: ExecutionEnvironment, req: _Request | None, failure: InitError | None,
+                     lines: list[tuple[float, str]]) -> None:
+        fn = self.functions[env.function_name]
+        self._log_lines(fn, env, lines, req)
+        if failure is not None:
+            self._log(fn, env, f"[ERROR] {failure.error_type}: {failure.message}", req=req)
+            env.to(EnvState.SHUT_DOWN)  # a failed INIT resets the environment
+            fn.discard(env)
+            self.recorder.env_change(self.sim.now, -1, -1)
+            if req is None:  # a provisioned environment failed INIT: nothing to answer
+                return
+            payload: dict[str, Any] = {"errorMessage": failure.message, "errorType": failure.error_type}
+            if self.quotas.era is Era.TODAY:
+                payload["requestId"] = req.id
+            payload["stackTrace"] = failure.stack_trace
+            self._log(fn, env, logfmt.start_line(req.id), req=req)
+            self._respond(req, self.sim.now, 0.0, json.dumps(payload).encode(), "Unhandled", "init_error",
+                          failure.error_type)
+            return
+        if req is None:
+            env.to(EnvState.IDLE)
+            fn.put_idle(env)
+            self.recorder.env_change(self.sim.now, 0, -1)
+            return
+        self._invoke(req)
+
+    # -- INVOKE ----------------------------------------------------------------------------------------
+    def _invoke(self, req: _Request) -> None:
+        env, fn, now = req.env, req.fn, self.sim.now
+        assert env is not None
+        env.to(EnvState.INVOKING)
+        env.invocations += 1
+        if self.logs is not None:
+            self._log(fn, env, logfmt.start_line(req.id), req=req)
+        model = fn.model
+        if model is not None:
+            duration = model.duration.sample(self.sim.rng)
+            if duration >= fn.timeout:
+                return self._at(fn.timeout, lambda: self._timed_out(req))
+            if model.error_rate and self.sim.rng.random() < model.error_rate:
+                body = b'{"errorMessage": "simulated failure", "errorType": "SimulatedError", "stackTrace": []}'
+                return self._at(duration, lambda: self._respond(req, now, duration, body, "Unhandled", "error",
+                                                                "SimulatedError"))
+            return self._at(duration, lambda: self._respond(req, now, duration, b"null", None, "success", ""))
+        self._run_handler(req, env, fn, now)
+
+    def _at(self, delay: float, action: Callable[[], object]) -> None:
+        self.sim.schedule(delay, action)
+
+    def _run_handler(self, req: _Request, env: ExecutionEnvironment, fn: Function, now: float) -> None:
+        assert env.loaded is not None
+        clock = Clock(now, now + fn.timeout, self.epoch_unix, fn.vcpus, req.id)
+        context = LambdaContext(
+            aws_request_id=req.id, function_name=fn.name, function_version="$LATEST",
+            invoked_function_arn=fn.config.arn, memory_limit_in_mb=fn.config.memory_size,
+            log_group_name=fn.config.log_group_name, log_stream_name=env.log_stream_name,
+            deadline=now + fn.timeout, now=clock.now,
+        )
+        loaded = env.loaded
+        outcome, error_type, function_error, reset = "success", "", None, False
+        body: bytes | None = None
+        try:
+            with sandbox(clock, fn.environment_variables(env, self.region), loaded.modules, loaded.path):
+                result = loaded.handler(req.event, context)
+            body, failure = marshal(result, self.quotas.sync_payload_bytes)
+            if failure is not None:
+                outcome, error_type, function_error = "error", failure["errorType"], "Unhandled"
+                body = json.dumps(failure).encode()
+        except Deadline:
+            lines = clock.lines
+            return self._at(fn.timeout, lambda: (self._log_lines(fn, env, lines, req), self._timed_out(req)))
+        except SystemExit as error:
+            outcome, error_type, function_error, reset = "error", "Runtime.ExitError", "Unhandled", True
+            body = json.dumps({
+                "errorMessage": f"RequestId: {req.id} Error: Runtime exited with error: exit status {error.code}",
+                "errorType": "Runtime.ExitError",
+            }).encode()
+        except Exception as error:
+            payload = error_payload(error, req.id if self.quotas.era is Era.TODAY else None)
+            outcome, error_type, function_error = "error", payload["errorType"], "Unhandled"
+            body = json.dumps(payload).encode()
+            clock.log(f"[ERROR] {payload['errorType']}: {payload['errorMessage']}\nTraceback (most recent call "
+                      "last):\n" + "".join(payload["stackTrace"]))
+        duration, lines = clock.elapsed, clock.lines
+        self._at(duration, lambda: (self._log_lines(fn, env, lines, req), self._respond(
+            req, now, duration, body, function_error, outcome, error_type, reset=reset)))
+
+    def _timed_out(self, req: _Request) -> None:
+        fn, timeout = req.fn, req.fn.timeout
+        if self.quotas.era is Era.SEMINAR_2019:
+            payload = {"errorMessage": f"{self.sim.iso()} {req.id} Task timed out after {timeout:.2f} seconds"}
+        else:
+            payload = {"errorType": "Sandbox.Timedout",
+                       "errorMessage": f"RequestId: {req.id} Error: Task timed out after {timeout:.2f} seconds"}
+        self._respond(req, self.sim.now - timeout, timeout, json.dumps(payload).encode(), "Unhandled", "timeout",
+                      payload.get("errorType", "Timeout"), reset=True)
+
+    # -- completion ------------------------------------------------------------------------------------
+    def _respond(self, req: _Request, start: float, duration: float, body: bytes | None, function_error: str | None,
+                 outcome: str, error_type: str, *, reset: bool = False) -> None:
+        env, fn, now = req.env, req.fn, self.sim.now
+        assert env is not None
+        cold_init = req.init_duration if req.cold else 0.0
+        billed_ms = billed_duration_ms((duration + (cold_init if self.init_billed else 0.0)) * 1000, self.unit_ms)
+        if self.logs is not None:
+            self._log_report(req, fn, env, duration, billed_ms, cold_init, outcome)
+        if env.state is not EnvState.INVOKING:
+            pass  # INIT failed: the environment is already gone
+        elif reset:  # a timeout or a crash resets the environment
+            env.to(EnvState.SHUT_DOWN)
+            fn.discard(env)
+            self.recorder.env_change(now, -1, -1)
+        else:
+            env.to(EnvState.IDLE)
+            env.last_used = now
+            fn.put_idle(env)
+            if not env.provisioned:
+                lifetime = fn.cold_start.idle_lifetime.sample(self.sim.rng)
+                env.expiry = self.sim.schedule(lifetime, lambda: self._expire(fn, env))
+            self.recorder.env_change(now, 0, -1)
+        self.concurrency.release(fn.name, provisioned_env=env.provisioned, pooled=req.pooled)
+        status = 202 if req.type == EVENT else 200
+        log_result = logfmt.tail(req.tail_lines, self.quotas.tail_log_bytes) if req.tail and self.logs else None
+        self._finish(req, status, body, function_error, env.id, start, duration, outcome, error_type,
+                     billed_ms=billed_ms, log_result=log_result)
+
+    def _finish(self, req: _Request, status: int, body: bytes | None, function_error: str | None, env_id: str,
+                start: float, duration: float, outcome: str, error_type: str, reason: str | None = None, *,
+                billed_ms: int = 0, log_result: str | None = None) -> None:
+        now = self.sim.now
+        self.recorder.record(req.id, req.fn.name, req.type, req.arrival, start or now, now, env_id, req.cold,
+                             req.init_duration, duration, billed_ms, req.fn.config.memory_size, outcome, error_type)
+        if req.callback is not None:
+            req.callback(InvocationResult(
+                req.id, req.fn.name, req.type, status, body, function_error, log_result, req.arrival, start or now,
+                now, req.cold, req.init_duration, duration, billed_ms, env_id, outcome, error_type, reason))
+
+    def _expire(self, fn: Function, env: ExecutionEnvironment) -> None:
+        env.expiry = None
+        env.to(EnvState.SHUT_DOWN)
+        fn.discard(env)
+        self.recorder.env_change(self.sim.now, -1, 0)
+
+    # -- logs ------------------------------------------------------------------------------------------
+    def _log(self, fn: Function, env: ExecutionEnvironment, message: str, at: float | None = None,
+             req: _Request | None = None) -> None:
+        if self.logs is not None:
+            self.logs.put(fn.config.log_group_name, env.log_stream_name, self.sim.epoch_ms(at), message)
+            if req is not None and req.tail:
+                req.tail_lines.append(message)
+
+    def _log_lines(self, fn: Function, env: ExecutionEnvironment, lines: list[tuple[float, str]],
+                   req: _Request | None) -> None:
+        for at, text in lines:
+            self._log(fn, env, text, at, req)
+
+    def _log_report(self, req: _Request, fn: Function, env: ExecutionEnvironment, duration: float, billed_ms: int,
+                    cold_init: float, outcome: str) -> None:
+        c = fn.config
+        self._log(fn, env, logfmt.end_line(req.id), req=req)
+        self._log(fn, env, logfmt.report_line(req.id, duration * 1000, billed_ms, c.memory_size, fn.memory_used_mb,
+                                              cold_init * 1000 if req.cold else None), req=req)
+        if outcome == "timeout":
+            self._log(fn, env, logfmt.timeout_line(self.sim.iso(), req.id, fn.timeout), req=req)

@@ -1,0 +1,99 @@
+"""The execution environment's lifecycle: its states and the only legal moves between them.
+
+AWS describes three phases (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html):
+INIT (start extensions and the runtime, run the function's static code), INVOKE
+(run the handler, once per request) and SHUTDOWN. Between invocations the
+environment is frozen (S1.11.3) and may be reused (a warm start, S1.11.2) or
+shut down after an idle time Lambda does not document. Before INIT, a cold
+start also creates the sandbox and, in 2019's VPC model, an ENI (S1.11.1);
+that is ``CREATING`` here.
+
+Every state change goes through :meth:`ExecutionEnvironment.to`, which checks
+:data:`TRANSITIONS` and raises :class:`IllegalTransition` for anything else.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .code import Loaded
+    from .sim import Timer
+
+
+class EnvState(Enum):
+    CREATING = "creating"
+    """Cold start before INIT: ENI (2019 VPC), sandbox, code download and unpack."""
+    INITIALIZING = "initializing"
+    """INIT phase: runtime start and the function's module-level code."""
+    INVOKING = "invoking"
+    """INVOKE phase: running one request's handler."""
+    IDLE = "idle"
+    """Frozen between invocations: warm, reusable, not billed."""
+    SHUT_DOWN = "shut down"
+    """Gone: reaped when idle, or reset after a timeout, a crash or a failed INIT."""
+
+
+TRANSITIONS: dict[EnvState, frozenset[EnvState]] = {
+    EnvState.CREATING: frozenset({EnvState.INITIALIZING, EnvState.SHUT_DOWN}),
+    # On-demand INIT runs for the request that caused it; provisioned INIT ends idle.
+    EnvState.INITIALIZING: frozenset({EnvState.INVOKING, EnvState.IDLE, EnvState.SHUT_DOWN}),
+    EnvState.INVOKING: frozenset({EnvState.IDLE, EnvState.SHUT_DOWN}),
+    EnvState.IDLE: frozenset({EnvState.INVOKING, EnvState.SHUT_DOWN}),
+    EnvState.SHUT_DOWN: frozenset(),
+}
+
+BUSY_STATES = frozenset({EnvState.CREATING, EnvState.INITIALIZING, EnvState.INVOKING})
+"""States in which an environment counts towards concurrency."""
+
+
+class IllegalTransition(RuntimeError):
+    """A state change that the lifecycle does not allow (a bug in the caller)."""
+
+
+class ExecutionEnvironment:
+    """One execution environment of one function: its state, its code and its log stream."""
+
+    __slots__ = (
+        "created_at",
+        "expiry",
+        "function_name",
+        "id",
+        "invocations",
+        "last_used",
+        "loaded",
+        "log_stream_name",
+        "provisioned",
+        "state",
+        "tag",
+    )
+
+    def __init__(self, env_id: str, function_name: str, now: float, *, provisioned: bool = False) -> None:
+        self.id = env_id
+        self.function_name = function_name
+        self.state = EnvState.CREATING
+        self.created_at = now
+        self.last_used = now
+        self.provisioned = provisioned
+        self.invocations = 0
+        self.loaded: Loaded | None = None
+        self.expiry: Timer | None = None
+        self.log_stream_name = ""
+        self.tag: Any = None
+
+    def to(self, state: EnvState) -> None:
+        """Move to ``state``, or raise :class:`IllegalTransition`."""
+        if state not in TRANSITIONS[self.state]:
+            raise IllegalTransition(
+                f"environment {self.id} of {self.function_name}: {self.state.value} -> {state.value} is not a "
+                f"legal transition (allowed: {sorted(s.value for s in TRANSITIONS[self.state]) or 'none'})"
+            )
+        self.state = state
+
+    @property
+    def busy(self) -> bool:
+        return self.state in BUSY_STATES
+
+    def __repr__(self) -> str:
+        return f"<ExecutionEnvironment {self.id} {self.function_name} {self.state.value}>"

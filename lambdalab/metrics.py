@@ -1,0 +1,175 @@
+"""What happened: one record per request, CloudWatch-style metrics, and summary statistics.
+
+Every request ends in exactly one outcome (:data:`OUTCOMES`). With
+``keep_records=True`` each request's record is kept (as columns) and
+:meth:`Recorder.requests` returns them as a pandas DataFrame. With
+``keep_records=False`` only running statistics are kept, so memory does not
+grow with the number of requests: counters, time-weighted environment counts
+and a log-bucketed latency histogram (0.5 % relative resolution).
+
+Metric names follow Lambda's CloudWatch metrics
+(https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html):
+``Invocations`` (not throttles), ``Errors`` (function errors and timeouts),
+``Throttles``, ``Duration``, ``ConcurrentExecutions``; ``ColdStarts`` is ours
+(AWS publishes no such metric; it reads them off ``Init Duration``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+OUTCOMES = ("success", "error", "timeout", "init_error", "throttled", "dropped", "dry_run")
+"""``error``: the handler raised (``FunctionError: Unhandled``); ``init_error``: INIT failed;
+``dropped``: an asynchronous event Lambda gave up on; ``dry_run``: validated, not run."""
+
+COLUMNS = (
+    "request_id", "function", "invocation_type", "arrival", "start", "end", "env_id", "cold",
+    "init_duration", "duration", "billed_ms", "memory_mb", "outcome", "error_type",
+)
+_BUCKETS_PER_E = 200  # histogram resolution: exp(1/200) - 1 = 0.5 %
+
+
+class Recorder:
+    """Collects request records and statistics for one simulation."""
+
+    def __init__(self, keep_records: bool = True) -> None:
+        self.keep_records = keep_records
+        self.columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
+        self.outcomes: Counter[str] = Counter()
+        self.requests_total = 0
+        self.cold_starts = 0
+        self.throttle_attempts = 0
+        self.billed_gb_seconds = 0.0
+        self.billed_requests = 0
+        self.latency_histogram: Counter[int] = Counter()
+        self.latencies: list[float] = []
+        # time-weighted environment counts
+        self.envs = 0
+        self.busy = 0
+        self.peak_envs = 0
+        self.peak_busy = 0
+        self._area_envs = 0.0
+        self._area_busy = 0.0
+        self._last = 0.0
+        self.busy_max_by_second: dict[int, int] = {}
+
+    def env_change(self, now: float, d_envs: int, d_busy: int) -> None:
+        """An environment appeared/disappeared (``d_envs``) or became busy/idle (``d_busy``)."""
+        span = now - self._last
+        if span:
+            self._area_envs += self.envs * span
+            self._area_busy += self.busy * span
+            self._last = now
+        self.envs += d_envs
+        self.busy += d_busy
+        if self.envs > self.peak_envs:
+            self.peak_envs = self.envs
+        if d_busy > 0:
+            if self.busy > self.peak_busy:
+                self.peak_busy = self.busy
+            second = int(now)
+            if self.busy > self.busy_max_by_second.get(second, 0):
+                self.busy_max_by_second[second] = self.busy
+
+    def record(
+        self,
+        request_id: str,
+        function: str,
+        invocation_type: str,
+        arrival: float,
+        start: float,
+        end: float,
+        env_id: str,
+        cold: bool,
+        init_duration: float,
+        duration: float,
+        billed_ms: int,
+        memory_mb: int,
+        outcome: str,
+        error_type: str,
+    ) -> None:
+        """The one final record of a request."""
+        self.requests_total += 1
+        self.outcomes[outcome] += 1
+        if cold:
+            self.cold_starts += 1
+        if billed_ms:
+            self.billed_gb_seconds += billed_ms * memory_mb / 1_024_000
+            self.billed_requests += 1
+        if outcome not in ("throttled", "dropped", "dry_run"):
+            latency_ms = (end - arrival) * 1000
+            if self.keep_records:
+                self.latencies.append(latency_ms)
+            else:
+                self.latency_histogram[int(math.log1p(latency_ms) * _BUCKETS_PER_E)] += 1
+        if self.keep_records:
+            c = self.columns
+            for name, value in zip(
+                COLUMNS,
+                (request_id, function, invocation_type, arrival, start, end, env_id, cold, init_duration,
+                 duration, billed_ms, memory_mb, outcome, error_type),
+                strict=True,
+            ):
+                c[name].append(value)
+
+    def finish(self, now: float) -> None:
+        """Close the time averages at ``now`` (call before reading them)."""
+        self.env_change(now, 0, 0)
+
+    def mean_envs(self, span: float) -> float:
+        return self._area_envs / span if span > 0 else 0.0
+
+    def mean_busy(self, span: float) -> float:
+        return self._area_busy / span if span > 0 else 0.0
+
+    def latency_percentile(self, q: float) -> float:
+        """Latency (ms, arrival to response) at quantile ``q`` of completed requests; NaN if none."""
+        if self.keep_records:
+            if not self.latencies:
+                return math.nan
+            ordered = sorted(self.latencies)
+            return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+        total = sum(self.latency_histogram.values())
+        if not total:
+            return math.nan
+        rank = max(1, math.ceil(q * total))
+        seen = 0
+        for bucket in sorted(self.latency_histogram):
+            seen += self.latency_histogram[bucket]
+            if seen >= rank:
+                return math.expm1((bucket + 0.5) / _BUCKETS_PER_E)
+        raise AssertionError("unreachable")
+
+    def requests(self) -> Any:
+        """Every request's record as a pandas DataFrame (needs ``keep_records=True`` and pandas)."""
+        if not self.keep_records:
+            raise RuntimeError("records were not kept: create the simulation with keep_records=True")
+        import pandas as pd
+
+        return pd.DataFrame(self.columns, columns=list(COLUMNS))
+
+    def cloudwatch(self, period: float = 60.0) -> Any:
+        """CloudWatch-style metrics per ``period`` seconds, as a DataFrame indexed by period start."""
+        import pandas as pd
+
+        frame = self.requests()
+        frame = frame[frame.outcome != "dry_run"]
+        bucket = (frame.arrival // period * period).rename("period")
+        ran = frame.outcome.isin(["success", "error", "timeout", "init_error"])
+        grouped = pd.DataFrame({
+            "Invocations": ran,
+            "Errors": frame.outcome.isin(["error", "timeout", "init_error"]),
+            "Throttles": frame.outcome == "throttled",
+            "ColdStarts": frame.cold,
+        }).groupby(bucket).sum()
+        durations = (frame.duration * 1000).where(ran).groupby(bucket)
+        grouped["DurationAverage"] = durations.mean()
+        grouped["DurationMaximum"] = durations.max()
+        concurrency = pd.Series(self.busy_max_by_second, dtype="float64")
+        if len(concurrency):
+            grouped["ConcurrentExecutions"] = concurrency.groupby(concurrency.index // period * period).max()
+        else:
+            grouped["ConcurrentExecutions"] = 0.0
+        return grouped.fillna({"ConcurrentExecutions": 0.0})

@@ -1,0 +1,260 @@
+"""The Lambda service of one simulated account and Region, with boto3's method names.
+
+>>> from lambdalab import Lambda, Simulation
+>>> aws = Lambda(Simulation(seed=1))
+>>> _ = aws.create_function("hello", lambda event, context: {"hi": event["name"]})
+>>> response = aws.invoke(FunctionName="hello", Payload=b'{"name": "Ada"}')
+>>> response["StatusCode"], response["Payload"].read()
+(200, b'{"hi": "Ada"}')
+
+``invoke`` runs the simulation until the request is answered (a synchronous
+call waits in virtual time); :meth:`Lambda.submit` sends a request without
+waiting, for traffic. API reference: https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from .code import Code
+from .coldstart import ColdStartModel, cold_start_model
+from .concurrency import ConcurrencyManager
+from .config import FunctionConfig, validate
+from .distributions import Dist
+from .errors import (
+    InvalidParameterValueException,
+    InvalidRequestContentException,
+    RequestEntityTooLargeException,
+    ResourceConflictException,
+    ResourceNotFoundException,
+    TooManyRequestsException,
+)
+from .function import DurationModel, Function
+from .invoke import DRY_RUN, EVENT, REQUEST_RESPONSE, Engine, InvocationResult
+from .logs import CloudWatchLogs
+from .metrics import Recorder
+from .quotas import Era, quotas
+from .runtime import _current
+from .sim import Simulation
+
+
+class StreamingBody:
+    """The ``Payload`` of an invoke response: ``read()`` returns the bytes, as botocore's does."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._read = False
+
+    def read(self) -> bytes:
+        data, self._data = self._data, b""
+        return data
+
+    def __repr__(self) -> str:
+        return f"<StreamingBody {len(self._data)} bytes>"
+
+
+class Lambda:
+    """Functions, their environments, logs and metrics on one simulation's clock."""
+
+    def __init__(
+        self,
+        sim: Simulation | None = None,
+        *,
+        era: Era | str = Era.TODAY,
+        account_concurrency: int | None = None,
+        region: str = "us-east-1",
+        keep_records: bool = True,
+        logs: bool = True,
+        cold_start: ColdStartModel | None = None,
+    ) -> None:
+        self.sim = sim if sim is not None else Simulation()
+        self.quotas = quotas(era)
+        self.era = self.quotas.era
+        self.region = region
+        self.cold_start = cold_start or cold_start_model(self.era)
+        self.concurrency = ConcurrencyManager(self.quotas, account_concurrency, region)
+        self.recorder = Recorder(keep_records)
+        self.logs = CloudWatchLogs() if logs else None
+        self.engine = Engine(self.sim, self.quotas, self.concurrency, self.recorder, self.logs, region)
+        self.functions = self.engine.functions
+
+    # -- functions -------------------------------------------------------------------------------------
+    def create_function(
+        self,
+        config: FunctionConfig | str,
+        code: Code | Callable[[Any, Any], Any] | None = None,
+        *,
+        duration: Dist | str | float | None = None,
+        init_duration: Dist | str | float | None = None,
+        error_rate: float = 0.0,
+        memory_used_mb: int = 40,
+        cold_start: ColdStartModel | None = None,
+        **settings: Any,
+    ) -> Function:
+        """Create a function from a :class:`FunctionConfig` (or a name plus its fields as keywords).
+
+        Give either ``code`` (a :class:`Code`, or a ``handler(event, context)``
+        function) or ``duration`` (a distribution, for statistical scenarios).
+        ``memory_used_mb`` is what the REPORT line shows as ``Max Memory Used``.
+        """
+        if isinstance(config, str):
+            config = FunctionConfig(function_name=config, **settings)
+        elif settings:
+            raise TypeError("give the settings in the FunctionConfig, or a name with keyword settings, not both")
+        validate(config, self.quotas)
+        if config.function_name in self.functions:
+            raise ResourceConflictException(f"Function already exist: {config.function_name}")
+        if code is not None and not isinstance(code, Code):
+            code = Code.from_callable(code)
+        model = None
+        if duration is not None:
+            model = DurationModel(Dist.parse(duration), None if init_duration is None else Dist.parse(init_duration),
+                                  error_rate)
+        elif init_duration is not None or error_rate:
+            raise TypeError("init_duration and error_rate describe statistical functions: give duration too")
+        fn = Function(config, code, model, cold_start or self.cold_start, memory_used_mb)
+        self.concurrency.add(fn.name, config.reserved_concurrency, 0, self.sim.now)
+        self.functions[fn.name] = fn
+        if config.provisioned_concurrency:
+            self.put_provisioned_concurrency_config(fn.name, config.provisioned_concurrency)
+        return fn
+
+    def function(self, name: str) -> Function:
+        try:
+            return self.functions[name]
+        except KeyError:
+            raise ResourceNotFoundException(
+                f"Function not found: arn:aws:lambda:{self.region}:123456789012:function:{name}"
+            ) from None
+
+    def put_function_concurrency(self, FunctionName: str, ReservedConcurrentExecutions: int) -> dict[str, int]:  # noqa: N803
+        """Reserve concurrency for a function; 0 throttles every request (the console's throttle button)."""
+        self.function(FunctionName)
+        value = ReservedConcurrentExecutions
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InvalidParameterValueException(f"ReservedConcurrentExecutions must be an integer >= 0, not {value!r}")
+        self.concurrency.set_reserved(FunctionName, value)
+        return {"ReservedConcurrentExecutions": value}
+
+    def delete_function_concurrency(self, FunctionName: str) -> None:  # noqa: N803
+        self.function(FunctionName)
+        self.concurrency.set_reserved(FunctionName, None)
+
+    def put_provisioned_concurrency_config(self, FunctionName: str, ProvisionedConcurrentExecutions: int) -> dict[str, Any]:  # noqa: N803
+        """Keep this many environments initialised (Era today only: launched December 2019)."""
+        fn = self.function(FunctionName)
+        if self.era is Era.SEMINAR_2019:
+            raise InvalidParameterValueException("Provisioned concurrency launched in December 2019: use era 'today'.")
+        wanted = ProvisionedConcurrentExecutions
+        if isinstance(wanted, bool) or not isinstance(wanted, int) or wanted < 1:
+            raise InvalidParameterValueException(f"ProvisionedConcurrentExecutions must be an integer >= 1, not {wanted!r}")
+        have = sum(1 for env in fn.environments.values() if env.provisioned)
+        if wanted < have:
+            raise InvalidParameterValueException("lambdalab can raise provisioned concurrency, not lower it.")
+        self.concurrency.set_provisioned(fn.name, wanted)
+        for _ in range(wanted - have):
+            self.engine.provision(fn)
+        return {"RequestedProvisionedConcurrentExecutions": wanted, "Status": "IN_PROGRESS"}
+
+    # -- invoking --------------------------------------------------------------------------------------
+    def submit(
+        self,
+        FunctionName: str,  # noqa: N803
+        Payload: bytes | str | Any = b"{}",  # noqa: N803
+        InvocationType: str = REQUEST_RESPONSE,  # noqa: N803
+        LogType: str = "None",  # noqa: N803
+        callback: Callable[[InvocationResult], object] | None = None,
+    ) -> str:
+        """Send a request now without waiting; ``callback`` receives its result. Returns the request id."""
+        fn = self.function(FunctionName)
+        if InvocationType not in (REQUEST_RESPONSE, EVENT, DRY_RUN):
+            raise InvalidParameterValueException(
+                f"InvocationType {InvocationType!r} is not one of RequestResponse, Event, DryRun"
+            )
+        if LogType not in ("None", "Tail"):
+            raise InvalidParameterValueException(f"LogType {LogType!r} is not one of None, Tail")
+        raw, event = self._payload(Payload, InvocationType)
+        return self.engine.submit(fn, raw, event, InvocationType, LogType == "Tail", callback).id
+
+    def invoke(
+        self,
+        FunctionName: str,  # noqa: N803
+        Payload: bytes | str | Any = b"{}",  # noqa: N803
+        InvocationType: str = REQUEST_RESPONSE,  # noqa: N803
+        LogType: str = "None",  # noqa: N803
+    ) -> dict[str, Any]:
+        """``Invoke``, answered like boto3's ``lambda_client.invoke``; a throttle raises 429."""
+        if _current and InvocationType == REQUEST_RESPONSE:
+            raise RuntimeError(
+                "a synchronous invoke from inside a handler cannot wait on the virtual clock: "
+                "use InvocationType='Event', or drive both calls from outside"
+            )
+        box: list[InvocationResult] = []
+        request_id = self.submit(FunctionName, Payload, InvocationType, LogType, box.append)
+        if InvocationType == EVENT:
+            return _response(request_id, 202, b"", None, None)
+        self.sim.run_until(lambda: bool(box))
+        result = box[0]
+        if result.status_code == 429:
+            raise TooManyRequestsException("Rate Exceeded.", reason=result.throttle_reason or "")
+        return _response(result.request_id, result.status_code, result.payload or b"", result.function_error,
+                         result.log_result)
+
+    def _payload(self, payload: bytes | str | Any, kind: str) -> tuple[bytes, Any]:
+        if isinstance(payload, (bytes, bytearray)):
+            raw = bytes(payload)
+        elif isinstance(payload, str):
+            raw = payload.encode()
+        else:
+            raw = json.dumps(payload).encode()
+        limit = self.quotas.async_payload_bytes if kind == EVENT else self.quotas.sync_payload_bytes
+        if len(raw) > limit:
+            raise RequestEntityTooLargeException(
+                f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
+            )
+        try:
+            event = json.loads(raw) if raw.strip() else None
+        except ValueError as error:
+            raise InvalidRequestContentException(
+                f"Could not parse request body into json: Could not parse payload into json: {error}"
+            ) from None
+        return raw, event
+
+    # -- results ---------------------------------------------------------------------------------------
+    def requests(self) -> Any:
+        """Every request's record as a DataFrame (see :mod:`lambdalab.metrics`)."""
+        return self.recorder.requests()
+
+    def metrics(self, period: float = 60.0) -> Any:
+        """CloudWatch-style metrics per period."""
+        self.recorder.finish(self.sim.now)
+        return self.recorder.cloudwatch(period)
+
+    def log_group(self, name: str) -> Any:
+        """The CloudWatch log group ``/aws/lambda/<name>``."""
+        if self.logs is None:
+            raise RuntimeError("logs are off: create Lambda(..., logs=True)")
+        return self.logs.group(self.function(name).config.log_group_name)
+
+
+def _response(request_id: str, status: int, payload: bytes, function_error: str | None,
+              log_result: str | None) -> dict[str, Any]:
+    headers = {"x-amzn-requestid": request_id, "content-type": "application/json"}
+    response: dict[str, Any] = {
+        "ResponseMetadata": {"RequestId": request_id, "HTTPStatusCode": status, "HTTPHeaders": headers,
+                             "RetryAttempts": 0},
+        "StatusCode": status,
+    }
+    if status == 200:
+        headers["x-amz-executed-version"] = "$LATEST"
+        response["ExecutedVersion"] = "$LATEST"
+    if function_error:
+        headers["x-amz-function-error"] = function_error
+        response["FunctionError"] = function_error
+    if log_result is not None:
+        headers["x-amz-log-result"] = log_result
+        response["LogResult"] = log_result
+    response["Payload"] = StreamingBody(payload)
+    return response
