@@ -94,9 +94,7 @@ def in_venv(python: Path, args: list[str]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     book = sub.add_parser("book", help="build the book and serve it")
     book.add_argument("--port", type=int, default=8000)

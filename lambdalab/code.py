@@ -158,9 +158,7 @@ def _find(module: types.ModuleType, module_name: str, function_name: str) -> Han
     return handler  # type: ignore[no-any-return]
 
 
-def _run_module(
-    module: types.ModuleType, run: Callable[[], None], module_name: str
-) -> None:
+def _run_module(module: types.ModuleType, run: Callable[[], None], module_name: str) -> None:
     try:
         run()
     except SyntaxError as error:
@@ -229,7 +227,8 @@ _OWN = str(Path(__file__).resolve().parent) + os.sep
 def user_stack_trace(error: BaseException) -> list[str]:
     """The exception's traceback as the Python runtime formats ``stackTrace``: user frames only."""
     frames = [
-        f for f in traceback.extract_tb(error.__traceback__)
+        f
+        for f in traceback.extract_tb(error.__traceback__)
         if not f.filename.startswith(_OWN) and not f.filename.startswith("<frozen")
     ]
     return traceback.format_list(frames)

@@ -106,8 +106,7 @@ class ConcurrencyManager:
             limit -= self.quotas.unreserved_min
         if provisioned > max(0, limit):
             raise InvalidParameterValueException(
-                f"Requested provisioned concurrency {provisioned} exceeds the available {limit_name} "
-                f"({max(0, limit)})."
+                f"Requested provisioned concurrency {provisioned} exceeds the available {limit_name} ({max(0, limit)})."
             )
         state.provisioned = provisioned
         self._recompute()

@@ -115,9 +115,7 @@ def validate(config: FunctionConfig, quotas: Quotas) -> None:
             f"{quotas.era.value}: use one of {', '.join(RUNTIMES[quotas.era])}."
         )
     if not config.handler or re.search(r"\s", config.handler) or len(config.handler) > 128:
-        raise constraint_error(
-            config.handler, "handler", "Member must satisfy regular expression pattern: [^\\s]+"
-        )
+        raise constraint_error(config.handler, "handler", "Member must satisfy regular expression pattern: [^\\s]+")
     try:
         arch = Architecture(config.architecture)
     except ValueError:
@@ -125,9 +123,7 @@ def validate(config: FunctionConfig, quotas: Quotas) -> None:
             config.architecture, "architectures", "Member must satisfy enum value set: [x86_64, arm64]"
         ) from None
     if arch is Architecture.ARM64 and quotas.era is Era.SEMINAR_2019:
-        raise InvalidParameterValueException(
-            "arm64 is not available in 2019: Graviton2 came to Lambda in Sep 2021."
-        )
+        raise InvalidParameterValueException("arm64 is not available in 2019: Graviton2 came to Lambda in Sep 2021.")
     quotas.check_memory(config.memory_size)
     _check_timeout(config.timeout, quotas)
     _check_storage(config.ephemeral_storage, quotas)
@@ -138,12 +134,8 @@ def validate(config: FunctionConfig, quotas: Quotas) -> None:
             "role",
             "Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+",
         )
-    if config.vpc_config is not None and not (
-        config.vpc_config.subnet_ids and config.vpc_config.security_group_ids
-    ):
-        raise InvalidParameterValueException(
-            "A VPC configuration needs at least one subnet and one security group."
-        )
+    if config.vpc_config is not None and not (config.vpc_config.subnet_ids and config.vpc_config.security_group_ids):
+        raise InvalidParameterValueException("A VPC configuration needs at least one subnet and one security group.")
     if config.reserved_concurrency is not None and (
         isinstance(config.reserved_concurrency, bool)
         or not isinstance(config.reserved_concurrency, int)
@@ -168,10 +160,7 @@ def validate(config: FunctionConfig, quotas: Quotas) -> None:
         raise InvalidParameterValueException(
             "Provisioned concurrency is not available in 2019's preset: it launched in December 2019."
         )
-    if (
-        config.reserved_concurrency is not None
-        and config.provisioned_concurrency > config.reserved_concurrency
-    ):
+    if config.reserved_concurrency is not None and config.provisioned_concurrency > config.reserved_concurrency:
         raise InvalidParameterValueException(
             f"Provisioned concurrency ({config.provisioned_concurrency}) can't exceed the function's reserved "
             f"concurrency ({config.reserved_concurrency})."
@@ -192,9 +181,7 @@ def _check_timeout(timeout: int, quotas: Quotas) -> None:
 
 def _check_storage(size: int, quotas: Quotas) -> None:
     if isinstance(size, bool) or not isinstance(size, int):
-        raise InvalidParameterValueException(
-            f"EphemeralStorage Size must be a whole number of MB, not {size!r}."
-        )
+        raise InvalidParameterValueException(f"EphemeralStorage Size must be a whole number of MB, not {size!r}.")
     if size < quotas.ephemeral_storage_min_mb:
         raise constraint_error(
             size,

@@ -83,6 +83,5 @@ class TooManyRequestsException(LambdaError):
 def constraint_error(value: object, field: str, constraint: str) -> ValidationException:
     """Build AWS's single-constraint ``ValidationException``."""
     return ValidationException(
-        f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
-        f"constraint: {constraint}"
+        f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: {constraint}"
     )

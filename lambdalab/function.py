@@ -58,6 +58,7 @@ class Function:
         self.idle: OrderedDict[str, ExecutionEnvironment] = OrderedDict()
         self.idle_provisioned: OrderedDict[str, ExecutionEnvironment] = OrderedDict()
         self.environments: dict[str, ExecutionEnvironment] = {}
+        self.created = 0
         self.in_vpc = config.vpc_config is not None
         self.timeout = float(config.timeout)
 

@@ -11,6 +11,7 @@ checks, running nothing. A throttle answers 429 (``TooManyRequestsException``).
 from __future__ import annotations
 
 import json
+import math
 import random
 import uuid
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from .function import Function
 from .lifecycle import EnvState, ExecutionEnvironment
 from .logs import CloudWatchLogs
 from .metrics import Recorder
-from .pricing import billed_duration_ms, price_sheet
+from .pricing import price_sheet
 from .quotas import Era, Quotas
 from .runtime import Clock, Deadline, error_payload, marshal, sandbox
 from .sim import LATE, Simulation
@@ -64,11 +65,33 @@ class InvocationResult:
 
 
 class _Request:
-    __slots__ = ("arrival", "callback", "cold", "env", "event", "fn", "id", "init_duration", "pooled", "raw",
-                 "tail", "tail_lines", "type")
+    __slots__ = (
+        "arrival",
+        "callback",
+        "cold",
+        "env",
+        "event",
+        "fn",
+        "id",
+        "init_duration",
+        "pooled",
+        "raw",
+        "tail",
+        "tail_lines",
+        "type",
+    )
 
-    def __init__(self, fn: Function, raw: bytes, event: Any, kind: str, tail: bool, arrival: float,
-                 request_id: str, callback: Callable[[InvocationResult], object] | None) -> None:
+    def __init__(
+        self,
+        fn: Function,
+        raw: bytes,
+        event: Any,
+        kind: str,
+        tail: bool,
+        arrival: float,
+        request_id: str,
+        callback: Callable[[InvocationResult], object] | None,
+    ) -> None:
         self.fn, self.raw, self.event, self.type, self.tail = fn, raw, event, kind, tail
         self.arrival, self.id, self.callback = arrival, request_id, callback
         self.env: ExecutionEnvironment | None = None
@@ -81,8 +104,15 @@ class _Request:
 class Engine:
     """Moves requests through their lifecycle on the simulation's clock."""
 
-    def __init__(self, sim: Simulation, quotas: Quotas, concurrency: ConcurrencyManager, recorder: Recorder,
-                 logs: CloudWatchLogs | None, region: str) -> None:
+    def __init__(
+        self,
+        sim: Simulation,
+        quotas: Quotas,
+        concurrency: ConcurrencyManager,
+        recorder: Recorder,
+        logs: CloudWatchLogs | None,
+        region: str,
+    ) -> None:
         self.sim, self.quotas, self.concurrency, self.recorder = sim, quotas, concurrency, recorder
         self.logs, self.region = logs, region
         prices = price_sheet(quotas.era)
@@ -101,8 +131,15 @@ class Engine:
         return f"{self.sim.datetime():%Y/%m/%d}/[$LATEST]{self.ids.getrandbits(128):032x}"
 
     # -- entry -----------------------------------------------------------------------------------------
-    def submit(self, fn: Function, raw: bytes, event: Any, kind: str, tail: bool,
-               callback: Callable[[InvocationResult], object] | None) -> _Request:
+    def submit(
+        self,
+        fn: Function,
+        raw: bytes,
+        event: Any,
+        kind: str,
+        tail: bool,
+        callback: Callable[[InvocationResult], object] | None,
+    ) -> _Request:
         """A request arriving now. Sync and DryRun start at once; Event is queued."""
         request_id = self.new_id() if self.need_ids or fn.code is not None or kind != REQUEST_RESPONSE else ""
         req = _Request(fn, raw, event, kind, tail, self.sim.now, request_id, callback)
@@ -122,8 +159,6 @@ class Engine:
             if reason is not None:
                 fn.put_idle(env)
                 return self._throttled(req, reason, retry_delay)
-            self.sim.cancel(env.expiry)
-            env.expiry = None
             req.env, req.pooled = env, pooled
             self.recorder.env_change(now, 0, 1)
             return self._invoke(req)
@@ -147,7 +182,8 @@ class Engine:
 
     # -- environments ----------------------------------------------------------------------------------
     def _create(self, fn: Function, *, provisioned: bool) -> ExecutionEnvironment:
-        env_id = self.new_id() if self.need_ids or fn.code is not None else str(len(fn.environments))
+        fn.created += 1
+        env_id = self.new_id() if self.need_ids or fn.code is not None else str(fn.created)
         env = ExecutionEnvironment(env_id, fn.name, self.sim.now, provisioned=provisioned)
         if self.need_ids or fn.code is not None:
             env.log_stream_name = self._stream_name()
@@ -180,8 +216,13 @@ class Engine:
             req.init_duration = duration
         self.sim.schedule(duration, lambda: self._initialised(env, req, failure, lines))
 
-    def _initialised(self, env: ExecutionEnvironment, req: _Request | None, failure: InitError | None,
-                     lines: list[tuple[float, str]]) -> None:
+    def _initialised(
+        self,
+        env: ExecutionEnvironment,
+        req: _Request | None,
+        failure: InitError | None,
+        lines: list[tuple[float, str]],
+    ) -> None:
         fn = self.functions[env.function_name]
         self._log_lines(fn, env, lines, req)
         if failure is not None:
@@ -196,8 +237,15 @@ class Engine:
                 payload["requestId"] = req.id
             payload["stackTrace"] = failure.stack_trace
             self._log(fn, env, logfmt.start_line(req.id), req=req)
-            self._respond(req, self.sim.now, 0.0, json.dumps(payload).encode(), "Unhandled", "init_error",
-                          failure.error_type)
+            self._respond(
+                req,
+                self.sim.now,
+                0.0,
+                json.dumps(payload).encode(),
+                "Unhandled",
+                "init_error",
+                failure.error_type,
+            )
             return
         if req is None:
             env.to(EnvState.IDLE)
@@ -221,8 +269,10 @@ class Engine:
                 return self._at(fn.timeout, lambda: self._timed_out(req))
             if model.error_rate and self.sim.rng.random() < model.error_rate:
                 body = b'{"errorMessage": "simulated failure", "errorType": "SimulatedError", "stackTrace": []}'
-                return self._at(duration, lambda: self._respond(req, now, duration, body, "Unhandled", "error",
-                                                                "SimulatedError"))
+                return self._at(
+                    duration,
+                    lambda: self._respond(req, now, duration, body, "Unhandled", "error", "SimulatedError"),
+                )
             return self._at(duration, lambda: self._respond(req, now, duration, b"null", None, "success", ""))
         self._run_handler(req, env, fn, now)
 
@@ -233,10 +283,15 @@ class Engine:
         assert env.loaded is not None
         clock = Clock(now, now + fn.timeout, self.epoch_unix, fn.vcpus, req.id)
         context = LambdaContext(
-            aws_request_id=req.id, function_name=fn.name, function_version="$LATEST",
-            invoked_function_arn=fn.config.arn, memory_limit_in_mb=fn.config.memory_size,
-            log_group_name=fn.config.log_group_name, log_stream_name=env.log_stream_name,
-            deadline=now + fn.timeout, now=clock.now,
+            aws_request_id=req.id,
+            function_name=fn.name,
+            function_version="$LATEST",
+            invoked_function_arn=fn.config.arn,
+            memory_limit_in_mb=fn.config.memory_size,
+            log_group_name=fn.config.log_group_name,
+            log_stream_name=env.log_stream_name,
+            deadline=now + fn.timeout,
+            now=clock.now,
         )
         loaded = env.loaded
         outcome, error_type, function_error, reset = "success", "", None, False
@@ -250,40 +305,74 @@ class Engine:
                 body = json.dumps(failure).encode()
         except Deadline:
             lines = clock.lines
-            return self._at(fn.timeout, lambda: (self._log_lines(fn, env, lines, req), self._timed_out(req)))
+            return self._at(fn.timeout, lambda: self._timed_out(req, lines))
         except SystemExit as error:
             outcome, error_type, function_error, reset = "error", "Runtime.ExitError", "Unhandled", True
-            body = json.dumps({
-                "errorMessage": f"RequestId: {req.id} Error: Runtime exited with error: exit status {error.code}",
-                "errorType": "Runtime.ExitError",
-            }).encode()
+            body = json.dumps(
+                {
+                    "errorMessage": f"RequestId: {req.id} Error: Runtime exited with error: exit status {error.code}",
+                    "errorType": "Runtime.ExitError",
+                }
+            ).encode()
         except Exception as error:
             payload = error_payload(error, req.id if self.quotas.era is Era.TODAY else None)
             outcome, error_type, function_error = "error", payload["errorType"], "Unhandled"
             body = json.dumps(payload).encode()
-            clock.log(f"[ERROR] {payload['errorType']}: {payload['errorMessage']}\nTraceback (most recent call "
-                      "last):\n" + "".join(payload["stackTrace"]))
+            clock.log(
+                f"[ERROR] {payload['errorType']}: {payload['errorMessage']}\nTraceback (most recent call "
+                "last):\n" + "".join(payload["stackTrace"])
+            )
         duration, lines = clock.elapsed, clock.lines
-        self._at(duration, lambda: (self._log_lines(fn, env, lines, req), self._respond(
-            req, now, duration, body, function_error, outcome, error_type, reset=reset)))
+        self._at(
+            duration,
+            lambda: self._respond(
+                req, now, duration, body, function_error, outcome, error_type, reset=reset, lines=lines
+            ),
+        )
 
-    def _timed_out(self, req: _Request) -> None:
-        fn, timeout = req.fn, req.fn.timeout
+    def _timed_out(self, req: _Request, lines: list[tuple[float, str]] | None = None) -> None:
+        timeout = req.fn.timeout
         if self.quotas.era is Era.SEMINAR_2019:
             payload = {"errorMessage": f"{self.sim.iso()} {req.id} Task timed out after {timeout:.2f} seconds"}
         else:
-            payload = {"errorType": "Sandbox.Timedout",
-                       "errorMessage": f"RequestId: {req.id} Error: Task timed out after {timeout:.2f} seconds"}
-        self._respond(req, self.sim.now - timeout, timeout, json.dumps(payload).encode(), "Unhandled", "timeout",
-                      payload.get("errorType", "Timeout"), reset=True)
+            payload = {
+                "errorType": "Sandbox.Timedout",
+                "errorMessage": f"RequestId: {req.id} Error: Task timed out after {timeout:.2f} seconds",
+            }
+        self._respond(
+            req,
+            self.sim.now - timeout,
+            timeout,
+            json.dumps(payload).encode(),
+            "Unhandled",
+            "timeout",
+            payload.get("errorType", "Timeout"),
+            reset=True,
+            lines=lines,
+        )
 
     # -- completion ------------------------------------------------------------------------------------
-    def _respond(self, req: _Request, start: float, duration: float, body: bytes | None, function_error: str | None,
-                 outcome: str, error_type: str, *, reset: bool = False) -> None:
+    def _respond(
+        self,
+        req: _Request,
+        start: float,
+        duration: float,
+        body: bytes | None,
+        function_error: str | None,
+        outcome: str,
+        error_type: str,
+        *,
+        reset: bool = False,
+        lines: list[tuple[float, str]] | None = None,
+    ) -> None:
         env, fn, now = req.env, req.fn, self.sim.now
         assert env is not None
+        if lines:
+            self._log_lines(fn, env, lines, req)
         cold_init = req.init_duration if req.cold else 0.0
-        billed_ms = billed_duration_ms((duration + (cold_init if self.init_billed else 0.0)) * 1000, self.unit_ms)
+        billed_s = duration + cold_init if self.init_billed else duration
+        unit = self.unit_ms
+        billed_ms = max(1, math.ceil(billed_s * 1000 / unit - 1e-9)) * unit  # pricing.billed_duration_ms, inlined
         if self.logs is not None:
             self._log_report(req, fn, env, duration, billed_ms, cold_init, outcome)
         if env.state is not EnvState.INVOKING:
@@ -297,50 +386,147 @@ class Engine:
             env.last_used = now
             fn.put_idle(env)
             if not env.provisioned:
-                lifetime = fn.cold_start.idle_lifetime.sample(self.sim.rng)
-                env.expiry = self.sim.schedule(lifetime, lambda: self._expire(fn, env))
+                self._age(fn, env, now + fn.cold_start.idle_lifetime.sample(self.sim.rng))
             self.recorder.env_change(now, 0, -1)
         self.concurrency.release(fn.name, provisioned_env=env.provisioned, pooled=req.pooled)
         status = 202 if req.type == EVENT else 200
         log_result = logfmt.tail(req.tail_lines, self.quotas.tail_log_bytes) if req.tail and self.logs else None
-        self._finish(req, status, body, function_error, env.id, start, duration, outcome, error_type,
-                     billed_ms=billed_ms, log_result=log_result)
+        self._finish(
+            req,
+            status,
+            body,
+            function_error,
+            env.id,
+            start,
+            duration,
+            outcome,
+            error_type,
+            billed_ms=billed_ms,
+            log_result=log_result,
+        )
 
-    def _finish(self, req: _Request, status: int, body: bytes | None, function_error: str | None, env_id: str,
-                start: float, duration: float, outcome: str, error_type: str, reason: str | None = None, *,
-                billed_ms: int = 0, log_result: str | None = None) -> None:
+    def _finish(
+        self,
+        req: _Request,
+        status: int,
+        body: bytes | None,
+        function_error: str | None,
+        env_id: str,
+        start: float,
+        duration: float,
+        outcome: str,
+        error_type: str,
+        reason: str | None = None,
+        *,
+        billed_ms: int = 0,
+        log_result: str | None = None,
+    ) -> None:
         now = self.sim.now
-        self.recorder.record(req.id, req.fn.name, req.type, req.arrival, start or now, now, env_id, req.cold,
-                             req.init_duration, duration, billed_ms, req.fn.config.memory_size, outcome, error_type)
+        self.recorder.record(
+            req.id,
+            req.fn.name,
+            req.type,
+            req.arrival,
+            start or now,
+            now,
+            env_id,
+            req.cold,
+            req.init_duration,
+            duration,
+            billed_ms,
+            req.fn.config.memory_size,
+            outcome,
+            error_type,
+        )
         if req.callback is not None:
-            req.callback(InvocationResult(
-                req.id, req.fn.name, req.type, status, body, function_error, log_result, req.arrival, start or now,
-                now, req.cold, req.init_duration, duration, billed_ms, env_id, outcome, error_type, reason))
+            req.callback(
+                InvocationResult(
+                    req.id,
+                    req.fn.name,
+                    req.type,
+                    status,
+                    body,
+                    function_error,
+                    log_result,
+                    req.arrival,
+                    start or now,
+                    now,
+                    req.cold,
+                    req.init_duration,
+                    duration,
+                    billed_ms,
+                    env_id,
+                    outcome,
+                    error_type,
+                    reason,
+                )
+            )
 
-    def _expire(self, fn: Function, env: ExecutionEnvironment) -> None:
+    def _age(self, fn: Function, env: ExecutionEnvironment, expires_at: float) -> None:
+        """Set when an idle environment is reaped. Each environment keeps at most one reaping timer,
+        re-armed lazily when it fires, so reuse costs no timer work (O(1) per request)."""
+        env.expires_at = expires_at
+        timer = env.expiry
+        if timer is not None and not timer.cancelled and timer.time <= expires_at:
+            return
+        self.sim.cancel(timer)
+        env.expiry = self.sim.at(expires_at, lambda: self._reap(fn, env))
+
+    def _reap(self, fn: Function, env: ExecutionEnvironment) -> None:
         env.expiry = None
+        if env.state is not EnvState.IDLE:
+            return  # busy: its next idle period arms a new timer
+        if self.sim.now < env.expires_at:
+            env.expiry = self.sim.at(env.expires_at, lambda: self._reap(fn, env))
+            return
         env.to(EnvState.SHUT_DOWN)
         fn.discard(env)
         self.recorder.env_change(self.sim.now, -1, 0)
 
     # -- logs ------------------------------------------------------------------------------------------
-    def _log(self, fn: Function, env: ExecutionEnvironment, message: str, at: float | None = None,
-             req: _Request | None = None) -> None:
+    def _log(
+        self,
+        fn: Function,
+        env: ExecutionEnvironment,
+        message: str,
+        at: float | None = None,
+        req: _Request | None = None,
+    ) -> None:
         if self.logs is not None:
             self.logs.put(fn.config.log_group_name, env.log_stream_name, self.sim.epoch_ms(at), message)
             if req is not None and req.tail:
                 req.tail_lines.append(message)
 
-    def _log_lines(self, fn: Function, env: ExecutionEnvironment, lines: list[tuple[float, str]],
-                   req: _Request | None) -> None:
+    def _log_lines(
+        self, fn: Function, env: ExecutionEnvironment, lines: list[tuple[float, str]], req: _Request | None
+    ) -> None:
         for at, text in lines:
             self._log(fn, env, text, at, req)
 
-    def _log_report(self, req: _Request, fn: Function, env: ExecutionEnvironment, duration: float, billed_ms: int,
-                    cold_init: float, outcome: str) -> None:
+    def _log_report(
+        self,
+        req: _Request,
+        fn: Function,
+        env: ExecutionEnvironment,
+        duration: float,
+        billed_ms: int,
+        cold_init: float,
+        outcome: str,
+    ) -> None:
         c = fn.config
         self._log(fn, env, logfmt.end_line(req.id), req=req)
-        self._log(fn, env, logfmt.report_line(req.id, duration * 1000, billed_ms, c.memory_size, fn.memory_used_mb,
-                                              cold_init * 1000 if req.cold else None), req=req)
+        self._log(
+            fn,
+            env,
+            logfmt.report_line(
+                req.id,
+                duration * 1000,
+                billed_ms,
+                c.memory_size,
+                fn.memory_used_mb,
+                cold_init * 1000 if req.cold else None,
+            ),
+            req=req,
+        )
         if outcome == "timeout":
             self._log(fn, env, logfmt.timeout_line(self.sim.iso(), req.id, fn.timeout), req=req)

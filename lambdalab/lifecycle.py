@@ -57,6 +57,7 @@ class ExecutionEnvironment:
 
     __slots__ = (
         "created_at",
+        "expires_at",
         "expiry",
         "function_name",
         "id",
@@ -79,6 +80,7 @@ class ExecutionEnvironment:
         self.invocations = 0
         self.loaded: Loaded | None = None
         self.expiry: Timer | None = None
+        self.expires_at = float("inf")
         self.log_stream_name = ""
         self.tag: Any = None
 

@@ -25,8 +25,20 @@ OUTCOMES = ("success", "error", "timeout", "init_error", "throttled", "dropped",
 ``dropped``: an asynchronous event Lambda gave up on; ``dry_run``: validated, not run."""
 
 COLUMNS = (
-    "request_id", "function", "invocation_type", "arrival", "start", "end", "env_id", "cold",
-    "init_duration", "duration", "billed_ms", "memory_mb", "outcome", "error_type",
+    "request_id",
+    "function",
+    "invocation_type",
+    "arrival",
+    "start",
+    "end",
+    "env_id",
+    "cold",
+    "init_duration",
+    "duration",
+    "billed_ms",
+    "memory_mb",
+    "outcome",
+    "error_type",
 )
 _BUCKETS_PER_E = 200  # histogram resolution: exp(1/200) - 1 = 0.5 %
 
@@ -44,6 +56,7 @@ class Recorder:
         self.billed_gb_seconds = 0.0
         self.billed_requests = 0
         self.latency_histogram: Counter[int] = Counter()
+        self.latency_sums: dict[int, float] = {}
         self.latencies: list[float] = []
         # time-weighted environment counts
         self.envs = 0
@@ -103,13 +116,29 @@ class Recorder:
             if self.keep_records:
                 self.latencies.append(latency_ms)
             else:
-                self.latency_histogram[int(math.log1p(latency_ms) * _BUCKETS_PER_E)] += 1
+                bucket = int(math.log1p(latency_ms) * _BUCKETS_PER_E)
+                self.latency_histogram[bucket] += 1
+                self.latency_sums[bucket] = self.latency_sums.get(bucket, 0.0) + latency_ms
         if self.keep_records:
             c = self.columns
             for name, value in zip(
                 COLUMNS,
-                (request_id, function, invocation_type, arrival, start, end, env_id, cold, init_duration,
-                 duration, billed_ms, memory_mb, outcome, error_type),
+                (
+                    request_id,
+                    function,
+                    invocation_type,
+                    arrival,
+                    start,
+                    end,
+                    env_id,
+                    cold,
+                    init_duration,
+                    duration,
+                    billed_ms,
+                    memory_mb,
+                    outcome,
+                    error_type,
+                ),
                 strict=True,
             ):
                 c[name].append(value)
@@ -138,8 +167,8 @@ class Recorder:
         seen = 0
         for bucket in sorted(self.latency_histogram):
             seen += self.latency_histogram[bucket]
-            if seen >= rank:
-                return math.expm1((bucket + 0.5) / _BUCKETS_PER_E)
+            if seen >= rank:  # the mean of the bucket's latencies: exact when they are all equal
+                return self.latency_sums[bucket] / self.latency_histogram[bucket]
         raise AssertionError("unreachable")
 
     def requests(self) -> Any:
@@ -158,12 +187,18 @@ class Recorder:
         frame = frame[frame.outcome != "dry_run"]
         bucket = (frame.arrival // period * period).rename("period")
         ran = frame.outcome.isin(["success", "error", "timeout", "init_error"])
-        grouped = pd.DataFrame({
-            "Invocations": ran,
-            "Errors": frame.outcome.isin(["error", "timeout", "init_error"]),
-            "Throttles": frame.outcome == "throttled",
-            "ColdStarts": frame.cold,
-        }).groupby(bucket).sum()
+        grouped = (
+            pd.DataFrame(
+                {
+                    "Invocations": ran,
+                    "Errors": frame.outcome.isin(["error", "timeout", "init_error"]),
+                    "Throttles": frame.outcome == "throttled",
+                    "ColdStarts": frame.cold,
+                }
+            )
+            .groupby(bucket)
+            .sum()
+        )
         durations = (frame.duration * 1000).where(ran).groupby(bucket)
         grouped["DurationAverage"] = durations.mean()
         grouped["DurationMaximum"] = durations.max()

@@ -172,9 +172,7 @@ class LambdaBill:
         return self.request_cost + self.compute_cost + self.storage_cost - self.free_tier_credit
 
 
-def lambda_cost(
-    workload: LambdaWorkload, era: Era | str = Era.TODAY, *, free_tier: bool = True
-) -> LambdaBill:
+def lambda_cost(workload: LambdaWorkload, era: Era | str = Era.TODAY, *, free_tier: bool = True) -> LambdaBill:
     """Bill ``workload`` at the era's prices, checking its memory and storage against the era's quotas."""
     prices = price_sheet(era)
     limits = quotas(era)
@@ -255,23 +253,18 @@ def fleet_cost(
     _check_non_negative("requests", requests)
     _check_non_negative("duration_ms", duration_ms)
     if peak_to_average < 1:
-        raise ValueError(
-            f"peak_to_average must be >= 1 (the peak is never below the average), got {peak_to_average}"
-        )
+        raise ValueError(f"peak_to_average must be >= 1 (the peak is never below the average), got {peak_to_average}")
     if not 0 < target_utilisation <= 1:
         raise ValueError(f"target_utilisation must be in (0, 1], got {target_utilisation}")
     if not vcpu_per_request > 0 or min_instances < 1:
         raise ValueError(
-            f"vcpu_per_request must be > 0 (got {vcpu_per_request}) and min_instances >= 1 "
-            f"(got {min_instances})"
+            f"vcpu_per_request must be > 0 (got {vcpu_per_request}) and min_instances >= 1 (got {min_instances})"
         )
     peak_rate = requests / SECONDS_PER_MONTH * peak_to_average
     peak_concurrency = peak_rate * duration_ms / 1000
     per_instance = instance.vcpus / vcpu_per_request * target_utilisation
     count = max(min_instances, math.ceil(peak_concurrency / per_instance - 1e-9))
-    return FleetBill(
-        instance, count, peak_rate, peak_concurrency, count * instance.usd_per_hour * HOURS_PER_MONTH
-    )
+    return FleetBill(instance, count, peak_rate, peak_concurrency, count * instance.usd_per_hour * HOURS_PER_MONTH)
 
 
 def lambda_vcpus(memory_mb: float) -> float:

@@ -68,9 +68,7 @@ class Quotas:
     def check_memory(self, memory_mb: int) -> None:
         """Raise what AWS raises for a ``MemorySize`` this era does not accept."""
         if isinstance(memory_mb, bool) or not isinstance(memory_mb, int):
-            raise InvalidParameterValueException(
-                f"MemorySize must be a whole number of MB, not {memory_mb!r}."
-            )
+            raise InvalidParameterValueException(f"MemorySize must be a whole number of MB, not {memory_mb!r}.")
         if memory_mb < self.memory_min_mb:
             raise constraint_error(
                 memory_mb,

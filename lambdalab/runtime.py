@@ -137,7 +137,9 @@ class _LambdaLogHandler(logging.Handler):
 
 
 @contextmanager
-def sandbox(clock: Clock, environ: dict[str, str], modules: dict[str, types.ModuleType], path: str | None) -> Iterator[None]:
+def sandbox(
+    clock: Clock, environ: dict[str, str], modules: dict[str, types.ModuleType], path: str | None
+) -> Iterator[None]:
     """Swap in virtual time, the function's environment, modules and log capture; restore on exit."""
 
     def sleep(seconds: float) -> None:

@@ -110,8 +110,9 @@ class Lambda:
             code = Code.from_callable(code)
         model = None
         if duration is not None:
-            model = DurationModel(Dist.parse(duration), None if init_duration is None else Dist.parse(init_duration),
-                                  error_rate)
+            model = DurationModel(
+                Dist.parse(duration), None if init_duration is None else Dist.parse(init_duration), error_rate
+            )
         elif init_duration is not None or error_rate:
             raise TypeError("init_duration and error_rate describe statistical functions: give duration too")
         fn = Function(config, code, model, cold_start or self.cold_start, memory_used_mb)
@@ -129,7 +130,7 @@ class Lambda:
                 f"Function not found: arn:aws:lambda:{self.region}:123456789012:function:{name}"
             ) from None
 
-    def put_function_concurrency(self, FunctionName: str, ReservedConcurrentExecutions: int) -> dict[str, int]:  # noqa: N803
+    def put_function_concurrency(self, FunctionName: str, ReservedConcurrentExecutions: int) -> dict[str, int]:
         """Reserve concurrency for a function; 0 throttles every request (the console's throttle button)."""
         self.function(FunctionName)
         value = ReservedConcurrentExecutions
@@ -138,18 +139,22 @@ class Lambda:
         self.concurrency.set_reserved(FunctionName, value)
         return {"ReservedConcurrentExecutions": value}
 
-    def delete_function_concurrency(self, FunctionName: str) -> None:  # noqa: N803
+    def delete_function_concurrency(self, FunctionName: str) -> None:
         self.function(FunctionName)
         self.concurrency.set_reserved(FunctionName, None)
 
-    def put_provisioned_concurrency_config(self, FunctionName: str, ProvisionedConcurrentExecutions: int) -> dict[str, Any]:  # noqa: N803
+    def put_provisioned_concurrency_config(
+        self, FunctionName: str, ProvisionedConcurrentExecutions: int
+    ) -> dict[str, Any]:
         """Keep this many environments initialised (Era today only: launched December 2019)."""
         fn = self.function(FunctionName)
         if self.era is Era.SEMINAR_2019:
             raise InvalidParameterValueException("Provisioned concurrency launched in December 2019: use era 'today'.")
         wanted = ProvisionedConcurrentExecutions
         if isinstance(wanted, bool) or not isinstance(wanted, int) or wanted < 1:
-            raise InvalidParameterValueException(f"ProvisionedConcurrentExecutions must be an integer >= 1, not {wanted!r}")
+            raise InvalidParameterValueException(
+                f"ProvisionedConcurrentExecutions must be an integer >= 1, not {wanted!r}"
+            )
         have = sum(1 for env in fn.environments.values() if env.provisioned)
         if wanted < have:
             raise InvalidParameterValueException("lambdalab can raise provisioned concurrency, not lower it.")
@@ -161,29 +166,23 @@ class Lambda:
     # -- invoking --------------------------------------------------------------------------------------
     def submit(
         self,
-        FunctionName: str,  # noqa: N803
-        Payload: bytes | str | Any = b"{}",  # noqa: N803
-        InvocationType: str = REQUEST_RESPONSE,  # noqa: N803
-        LogType: str = "None",  # noqa: N803
+        FunctionName: str,
+        Payload: bytes | str | Any = b"{}",
+        InvocationType: str = REQUEST_RESPONSE,
+        LogType: str = "None",
         callback: Callable[[InvocationResult], object] | None = None,
     ) -> str:
         """Send a request now without waiting; ``callback`` receives its result. Returns the request id."""
         fn = self.function(FunctionName)
-        if InvocationType not in (REQUEST_RESPONSE, EVENT, DRY_RUN):
-            raise InvalidParameterValueException(
-                f"InvocationType {InvocationType!r} is not one of RequestResponse, Event, DryRun"
-            )
-        if LogType not in ("None", "Tail"):
-            raise InvalidParameterValueException(f"LogType {LogType!r} is not one of None, Tail")
-        raw, event = self._payload(Payload, InvocationType)
+        raw, event = self.parse_payload(Payload, InvocationType, LogType)
         return self.engine.submit(fn, raw, event, InvocationType, LogType == "Tail", callback).id
 
     def invoke(
         self,
-        FunctionName: str,  # noqa: N803
-        Payload: bytes | str | Any = b"{}",  # noqa: N803
-        InvocationType: str = REQUEST_RESPONSE,  # noqa: N803
-        LogType: str = "None",  # noqa: N803
+        FunctionName: str,
+        Payload: bytes | str | Any = b"{}",
+        InvocationType: str = REQUEST_RESPONSE,
+        LogType: str = "None",
     ) -> dict[str, Any]:
         """``Invoke``, answered like boto3's ``lambda_client.invoke``; a throttle raises 429."""
         if _current and InvocationType == REQUEST_RESPONSE:
@@ -199,10 +198,24 @@ class Lambda:
         result = box[0]
         if result.status_code == 429:
             raise TooManyRequestsException("Rate Exceeded.", reason=result.throttle_reason or "")
-        return _response(result.request_id, result.status_code, result.payload or b"", result.function_error,
-                         result.log_result)
+        return _response(
+            result.request_id,
+            result.status_code,
+            result.payload or b"",
+            result.function_error,
+            result.log_result,
+        )
 
-    def _payload(self, payload: bytes | str | Any, kind: str) -> tuple[bytes, Any]:
+    def parse_payload(
+        self, payload: bytes | str | Any, kind: str = REQUEST_RESPONSE, log_type: str = "None"
+    ) -> tuple[bytes, Any]:
+        """Check an Invoke request as the API does; return the payload's bytes and the decoded event."""
+        if kind not in (REQUEST_RESPONSE, EVENT, DRY_RUN):
+            raise InvalidParameterValueException(
+                f"InvocationType {kind!r} is not one of RequestResponse, Event, DryRun"
+            )
+        if log_type not in ("None", "Tail"):
+            raise InvalidParameterValueException(f"LogType {log_type!r} is not one of None, Tail")
         if isinstance(payload, (bytes, bytearray)):
             raw = bytes(payload)
         elif isinstance(payload, str):
@@ -239,12 +252,17 @@ class Lambda:
         return self.logs.group(self.function(name).config.log_group_name)
 
 
-def _response(request_id: str, status: int, payload: bytes, function_error: str | None,
-              log_result: str | None) -> dict[str, Any]:
+def _response(
+    request_id: str, status: int, payload: bytes, function_error: str | None, log_result: str | None
+) -> dict[str, Any]:
     headers = {"x-amzn-requestid": request_id, "content-type": "application/json"}
     response: dict[str, Any] = {
-        "ResponseMetadata": {"RequestId": request_id, "HTTPStatusCode": status, "HTTPHeaders": headers,
-                             "RetryAttempts": 0},
+        "ResponseMetadata": {
+            "RequestId": request_id,
+            "HTTPStatusCode": status,
+            "HTTPHeaders": headers,
+            "RetryAttempts": 0,
+        },
         "StatusCode": status,
     }
     if status == 200:

@@ -80,7 +80,7 @@ class Simulation:
         timer.cancelled = True
         self._cancelled += 1
         if self._cancelled > 1024 and self._cancelled * 2 > len(self._heap):
-            self._heap = [item for item in self._heap if not item[3].cancelled]
+            self._heap[:] = [item for item in self._heap if not item[3].cancelled]  # in place: run() holds it
             heapq.heapify(self._heap)
             self._cancelled = 0
 
@@ -145,4 +145,4 @@ class Simulation:
 
     def epoch_ms(self, time: float | None = None) -> int:
         """Milliseconds since the Unix epoch, as CloudWatch Logs timestamps."""
-        return int(round(self.datetime(time).timestamp() * 1000))
+        return round(self.datetime(time).timestamp() * 1000)

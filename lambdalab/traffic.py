@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -27,11 +28,14 @@ def poisson(
     if not rate > 0:
         raise ValueError(f"rate must be > 0 requests a second, got {rate}")
     sim = aws.sim
-    aws.function(function_name)
+    fn = aws.function(function_name)
+    raw, event = aws.parse_payload(payload, invocation_type)  # checked once
+    submit = aws.engine.submit
     expovariate = sim.rng.expovariate
 
     def arrive() -> None:
-        aws.submit(function_name, payload, invocation_type, callback=callback)
+        # Handlers get their own copy of the event; a duration model never reads it.
+        submit(fn, raw, event if fn.code is None else json.loads(raw), invocation_type, False, callback)
         gap = expovariate(rate)
         if sim.now + gap < until:
             sim.schedule(gap, arrive)

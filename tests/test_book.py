@@ -30,9 +30,7 @@ def test_heavy_scripts_only_where_needed(built_book: BuiltBook) -> None:
     for page in built_book.pages():
         html = page.read_text()
         assert ("lambdalab/plotly.min.js" in html) == ("plotly-graph-div" in html), page.name
-        assert ("lambdalab/embed.js" in html) == ("application/vnd.jupyter.widget-view+json" in html), (
-            page.name
-        )
+        assert ("lambdalab/embed.js" in html) == ("application/vnd.jupyter.widget-view+json" in html), page.name
         assert ("lambdalab/mathjax/tex-svg.js" in html) == ('class="math' in html), page.name
     chapter = (built_book.html / "chapters" / "01_why_serverless.html").read_text()
     assert "plotly-graph-div" in chapter and "widget-view+json" in chapter and 'class="math' in chapter

@@ -94,9 +94,7 @@ def test_every_page_renders_offline(built_book: BuiltBook, site: str, browser: B
                 )
                 for figure in page.locator(".plotly-graph-div").all():
                     assert figure.locator("svg.main-svg").count() >= 1, path
-                    assert figure.locator(".scatterlayer .trace").count() >= 1, (
-                        f"{path}: a figure drew no data"
-                    )
+                    assert figure.locator(".scatterlayer .trace").count() >= 1, f"{path}: a figure drew no data"
             if n_widgets:
                 # embed.js replaces each widget-view script by the rendered view, just after it.
                 page.wait_for_function(
@@ -110,9 +108,7 @@ def test_every_page_renders_offline(built_book: BuiltBook, site: str, browser: B
                 )
                 assert rendered and all(rendered), f"{path}: widgets not rendered {rendered}"
             if n_math:
-                page.wait_for_function(
-                    "document.querySelectorAll('mjx-container').length > 0", timeout=15_000
-                )
+                page.wait_for_function("document.querySelectorAll('mjx-container').length > 0", timeout=15_000)
             page.wait_for_timeout(200)
             assert not visit.foreign, f"{path} requested other hosts: {visit.foreign}"
             assert not visit.failed, f"{path}: failed requests {visit.failed}"

@@ -19,9 +19,7 @@ def notebook_with_widget() -> nbformat.NotebookNode:
         execute.WIDGET_VIEW: {"model_id": A, "version_major": 2, "version_minor": 0},
         "text/plain": "VBox()",
     }
-    cell = new_code_cell(
-        "w", execution_count=1, outputs=[new_output("execute_result", view, execution_count=1)]
-    )
+    cell = new_code_cell("w", execution_count=1, outputs=[new_output("execute_result", view, execution_count=1)])
     cell.id = "cell-1"
     cell.metadata["execution"] = {"iopub.execute_input": "2026-11-30T02:00:00Z"}
     nb = new_notebook(cells=[cell])
@@ -64,19 +62,13 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     test_command = "python3 dev.py test"
     assert any(block.strip() == test_command for block in commands), "README must show the test command"
     ci = (ROOT / ".ci" / "run").read_text()
-    assert re.search(rf"^{re.escape(test_command)}\s*$", ci, re.M), (
-        ".ci/run must call the README's test command"
-    )
+    assert re.search(rf"^{re.escape(test_command)}\s*$", ci, re.M), ".ci/run must call the README's test command"
 
 
 def test_binder_installs_the_pinned_stack_and_the_package() -> None:
     lines = (ROOT / "binder" / "requirements.txt").read_text().split("\n")
     assert "-r ../requirements.txt" in lines and "-e ." in lines
-    pins = [
-        line
-        for line in (ROOT / "requirements.txt").read_text().splitlines()
-        if line and not line.startswith("#")
-    ]
+    pins = [line for line in (ROOT / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
     assert all("==" in line for line in pins), "every requirement is pinned exactly"
     names = {line.split("==")[0].lower() for line in pins}
     assert {

@@ -45,9 +45,7 @@ def _copy_assets(app: Sphinx, exception: Exception | None) -> None:
     shutil.copyfile(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", target / PLOTLY_JS)
 
 
-def _page_scripts(
-    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
-) -> None:
+def _page_scripts(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
     if "plotly-graph-div" in context.get("body", ""):
         # In <head>, not deferred: the inline Plotly.newPlot calls in the body need it.
         app.add_js_file(PLOTLY_JS, priority=200)
@@ -58,9 +56,7 @@ def _is(script: Any, path: str) -> bool:
     return str(script.filename or "").endswith(path)
 
 
-def _prune_scripts(
-    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
-) -> None:
+def _prune_scripts(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
     """Run after the other handlers: drop MathJax where there is no math, and repeated scripts.
 
     myst-nb makes Sphinx link MathJax (2 MB) from every page; sphinx-thebe 0.3.1

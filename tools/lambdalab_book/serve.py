@@ -28,9 +28,7 @@ def build(root: Path = ROOT, output: Path | None = None) -> subprocess.Completed
 def serve(directory: Path, port: int) -> None:
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
     with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
-        print(
-            f"\nServing the book at http://127.0.0.1:{server.server_address[1]}/  (Ctrl-C stops)", flush=True
-        )
+        print(f"\nServing the book at http://127.0.0.1:{server.server_address[1]}/  (Ctrl-C stops)", flush=True)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
