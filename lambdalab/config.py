@@ -132,7 +132,8 @@ def validate(config: FunctionConfig, quotas: Quotas) -> None:
         raise constraint_error(
             config.role,
             "role",
-            "Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+",
+            "Member must satisfy regular expression pattern: "
+            "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+",
         )
     if config.vpc_config is not None and not (config.vpc_config.subnet_ids and config.vpc_config.security_group_ids):
         raise InvalidParameterValueException("A VPC configuration needs at least one subnet and one security group.")
