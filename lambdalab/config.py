@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .errors import InvalidParameterValueException, constraint_error
 from .pricing import Architecture
@@ -60,6 +60,8 @@ RUNTIMES = {
 }
 """Runtimes accepted for new functions in each era (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html)."""
 
+DEFAULT_RUNTIME = {Era.SEMINAR_2019: "python3.7", Era.TODAY: "python3.12"}
+
 _NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 _ENV_KEY = re.compile(r"[a-zA-Z][a-zA-Z0-9_]+")
 _ROLE = re.compile(r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
@@ -79,7 +81,8 @@ class FunctionConfig:
 
     function_name: str
     handler: str = "lambda_function.lambda_handler"
-    runtime: str = "python3.12"
+    runtime: str | None = None
+    """Default: the era's Python (``python3.7`` in 2019, ``python3.12`` today)."""
     architecture: Architecture = Architecture.X86_64
     memory_size: int = 128
     timeout: int = 3
@@ -99,6 +102,11 @@ class FunctionConfig:
     @property
     def log_group_name(self) -> str:
         return f"/aws/lambda/{self.function_name}"
+
+
+def with_defaults(config: FunctionConfig, quotas: Quotas) -> FunctionConfig:
+    """``config`` with the era's defaults filled in."""
+    return config if config.runtime is not None else replace(config, runtime=DEFAULT_RUNTIME[quotas.era])
 
 
 def validate(config: FunctionConfig, quotas: Quotas) -> None:

@@ -91,7 +91,7 @@ class Function:
     def environment_variables(self, env: ExecutionEnvironment, region: str) -> dict[str, str]:
         """``os.environ`` inside this function: its variables plus Lambda's reserved ones."""
         c = self.config
-        runtime_name = "AWS_Lambda_" + c.runtime
+        runtime_name = f"AWS_Lambda_{c.runtime}"
         reserved = {
             "_HANDLER": c.handler,
             "AWS_REGION": region,

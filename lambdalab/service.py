@@ -21,7 +21,7 @@ from typing import Any
 from .code import Code
 from .coldstart import ColdStartModel, cold_start_model
 from .concurrency import ConcurrencyManager
-from .config import FunctionConfig, validate
+from .config import FunctionConfig, validate, with_defaults
 from .distributions import Dist
 from .errors import (
     InvalidParameterValueException,
@@ -103,6 +103,7 @@ class Lambda:
             config = FunctionConfig(function_name=config, **settings)
         elif settings:
             raise TypeError("give the settings in the FunctionConfig, or a name with keyword settings, not both")
+        config = with_defaults(config, self.quotas)
         validate(config, self.quotas)
         if config.function_name in self.functions:
             raise ResourceConflictException(f"Function already exist: {config.function_name}")

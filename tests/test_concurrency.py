@@ -1,0 +1,108 @@
+"""Concurrency limits, reserved and provisioned concurrency, scaling rates, throttle reasons."""
+
+from __future__ import annotations
+
+import pytest
+
+import lambdalab as ll
+from lambdalab.coldstart import COLD_START_TODAY
+from lambdalab.concurrency import ACCOUNT_LIMIT, RESERVED_LIMIT, SCALING_RATE, ConcurrencyManager
+from lambdalab.invoke import InvocationResult
+
+
+def burst(aws: ll.Lambda, name: str, n: int, at: float = 0.0) -> list[InvocationResult]:
+    results: list[InvocationResult] = []
+    aws.sim.at(at, lambda: [aws.submit(name, b"{}", callback=results.append) for _ in range(n)])
+    return results
+
+
+def reasons(results: list[InvocationResult]) -> dict[str | None, int]:
+    counts: dict[str | None, int] = {}
+    for r in results:
+        counts[r.throttle_reason] = counts.get(r.throttle_reason, 0) + 1
+    return counts
+
+
+def test_account_limit_throttles_with_its_reason() -> None:
+    aws = ll.Lambda(ll.Simulation(), account_concurrency=200)
+    aws.create_function("f", duration="const:10")
+    results = burst(aws, "f", 250)
+    aws.sim.run()
+    assert reasons(results) == {None: 200, ACCOUNT_LIMIT: 50}
+    assert aws.recorder.outcomes["throttled"] == 50
+
+
+def test_reserved_concurrency_caps_and_protects() -> None:
+    aws = ll.Lambda(ll.Simulation(), account_concurrency=300)
+    aws.create_function("capped", duration="const:10", reserved_concurrency=5)
+    aws.create_function("other", duration="const:10")
+    capped, other = burst(aws, "capped", 8), burst(aws, "other", 300)
+    aws.sim.run()
+    assert reasons(capped) == {None: 5, RESERVED_LIMIT: 3}
+    assert reasons(other) == {None: 295, ACCOUNT_LIMIT: 5}  # 300 - 5 reserved
+
+
+def test_reserved_zero_is_the_throttle_button() -> None:
+    aws = ll.Lambda(ll.Simulation())
+    aws.create_function("f", lambda event, context: "ok")
+    assert aws.invoke(FunctionName="f")["StatusCode"] == 200
+    aws.put_function_concurrency(FunctionName="f", ReservedConcurrentExecutions=0)
+    with pytest.raises(ll.TooManyRequestsException) as caught:
+        aws.invoke(FunctionName="f")
+    assert caught.value.reason == RESERVED_LIMIT and caught.value.status_code == 429
+    aws.delete_function_concurrency(FunctionName="f")
+    assert aws.invoke(FunctionName="f")["StatusCode"] == 200
+
+
+def test_at_least_100_stay_unreserved() -> None:
+    aws = ll.Lambda(ll.Simulation())
+    aws.create_function("a", duration="const:1")
+    aws.put_function_concurrency(FunctionName="a", ReservedConcurrentExecutions=900)
+    aws.create_function("b", duration="const:1")
+    with pytest.raises(ll.InvalidParameterValueException, match=r"minimum value of \[100\]"):
+        aws.put_function_concurrency(FunctionName="b", ReservedConcurrentExecutions=1)
+
+
+def test_provisioned_environments_serve_without_cold_starts() -> None:
+    aws = ll.Lambda(ll.Simulation())
+    aws.create_function("f", duration="const:1", provisioned_concurrency=2)
+    aws.sim.run(until=60)  # provisioned INIT happens at configuration time
+    results = burst(aws, "f", 3, at=60)
+    aws.sim.run()
+    assert sorted(r.cold for r in results) == [False, False, True]
+    assert all(r.init_duration == 0 for r in results if not r.cold)
+
+
+def test_today_each_function_scales_by_1000_environments_per_10_seconds() -> None:
+    aws = ll.Lambda(ll.Simulation(), account_concurrency=10_000)
+    aws.create_function("f", duration="const:100", timeout=900)
+    first = burst(aws, "f", 1500, at=0.0)
+    later = burst(aws, "f", 600, at=5.0)  # 5 s refill 500 environments
+    aws.sim.run()
+    assert reasons(first) == {None: 1000, SCALING_RATE: 500}
+    assert reasons(later) == {None: 500, SCALING_RATE: 100}
+
+
+def test_2019_burst_then_500_a_minute() -> None:
+    aws = ll.Lambda(ll.Simulation(), era="2019", account_concurrency=10_000, region="eu-west-2")  # burst 500
+    aws.create_function("f", duration="const:600", timeout=900)
+    first = burst(aws, "f", 600, at=0.0)
+    later = burst(aws, "f", 600, at=60.0)
+    aws.sim.run()
+    assert reasons(first) == {None: 500, ACCOUNT_LIMIT: 100}
+    assert reasons(later) == {None: 500, ACCOUNT_LIMIT: 100}  # allowed 500 + 500 after a minute
+
+
+def test_warm_reuse_takes_the_most_recent_environment() -> None:
+    aws = ll.Lambda(ll.Simulation(), cold_start=COLD_START_TODAY)
+    aws.create_function("f", duration="const:1")
+    a = burst(aws, "f", 2, at=0.0)
+    b = burst(aws, "f", 1, at=100.0)
+    aws.sim.run()
+    assert all(r.cold for r in a) and not b[0].cold
+    assert b[0].env_id == max(a, key=lambda r: r.end).env_id
+
+
+def test_manager_refuses_an_account_limit_below_the_unreserved_minimum() -> None:
+    with pytest.raises(ll.InvalidParameterValueException):
+        ConcurrencyManager(ll.quotas("today"), account_limit=50)

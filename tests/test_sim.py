@@ -1,0 +1,82 @@
+"""The simulation core: ordering, cancelling, the clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from lambdalab import Simulation
+from lambdalab.sim import LATE, URGENT
+
+
+def test_actions_run_in_time_then_priority_then_schedule_order() -> None:
+    sim = Simulation()
+    seen: list[str] = []
+    sim.schedule(2.0, lambda: seen.append("t2"))
+    sim.schedule(1.0, lambda: seen.append("t1-late"), LATE)
+    sim.schedule(1.0, lambda: seen.append("t1-a"))
+    sim.schedule(1.0, lambda: seen.append("t1-b"))
+    sim.schedule(1.0, lambda: seen.append("t1-urgent"), URGENT)
+    sim.run()
+    assert seen == ["t1-urgent", "t1-a", "t1-b", "t1-late", "t2"]
+    assert sim.now == 2.0
+
+
+def test_cancelled_timers_never_run_and_compaction_keeps_the_queue() -> None:
+    sim = Simulation()
+    ran: list[int] = []
+    timers = [sim.schedule(float(i), lambda i=i: ran.append(i)) for i in range(5000)]
+    for timer in timers[:4000]:
+        sim.cancel(timer)
+    sim.cancel(timers[0])  # twice is harmless
+    assert sim.pending == 1000
+    sim.run()
+    assert ran == list(range(4000, 5000))
+
+
+def test_compaction_during_run_does_not_lose_actions() -> None:
+    """Cancelling many timers from inside a running action must not detach run() from the queue."""
+    sim = Simulation()
+    ran: list[float] = []
+    doomed = [sim.schedule(100.0 + i, lambda: ran.append(-1.0)) for i in range(3000)]
+
+    def cancel_all() -> None:
+        for timer in doomed:
+            sim.cancel(timer)
+
+    sim.schedule(1.0, cancel_all)
+    for t in (2.0, 3.0, 4.0):
+        sim.schedule(t, lambda t=t: ran.append(t))
+    sim.run(until=10.0)
+    assert ran == [2.0, 3.0, 4.0]
+    assert sim.now == 10.0
+
+
+def test_run_until_stops_at_the_horizon() -> None:
+    sim = Simulation()
+    ran: list[float] = []
+    for t in (1.0, 5.0, 9.0):
+        sim.schedule(t, lambda t=t: ran.append(t))
+    sim.run(until=5.0)
+    assert ran == [1.0, 5.0] and sim.now == 5.0
+    sim.run(until=20.0)
+    assert ran == [1.0, 5.0, 9.0] and sim.now == 20.0
+
+
+def test_no_scheduling_into_the_past() -> None:
+    sim = Simulation()
+    sim.run(until=3.0)
+    with pytest.raises(ValueError, match="past"):
+        sim.schedule(-1.0, lambda: None)
+    with pytest.raises(ValueError, match="already at 3"):
+        sim.at(2.0, lambda: None)
+    with pytest.raises(ValueError):
+        sim.run(until=1.0)
+
+
+def test_same_seed_same_random_stream_and_timestamps() -> None:
+    a, b = Simulation(seed=7), Simulation(seed=7)
+    assert [a.rng.random() for _ in range(5)] == [b.rng.random() for _ in range(5)]
+    assert Simulation(seed=8).rng.random() != Simulation(seed=7).rng.random()
+    a.run(until=3.005)
+    assert a.iso() == "2026-01-01T00:00:03.005Z"
+    assert a.epoch_ms() == 1767225603005
