@@ -24,7 +24,7 @@ from typing import Any
 
 from .coldstart import cold_start_model
 from .distributions import FORMS, Dist
-from .pricing import Architecture, compute_cost, price_sheet
+from .pricing import Architecture, usage_cost
 from .quotas import quotas
 from .service import Lambda
 from .sim import Simulation
@@ -103,10 +103,7 @@ def simulate(args: argparse.Namespace, progress: bool = False) -> dict[str, Any]
     requests = rec.requests_total
     throttles = out["throttled"]
     served = requests - throttles
-    prices = price_sheet(limits.era)
-    cost = rec.billed_requests * prices.usd_per_request + compute_cost(
-        rec.billed_gb_seconds, Architecture.X86_64, prices
-    )
+    cost = usage_cost(rec.billed_requests, rec.billed_gb_seconds, Architecture.X86_64, limits.era)
     return {
         "era": limits.era.value,
         "seed": args.seed,

@@ -76,6 +76,7 @@ class _Request:
         "init_duration",
         "pooled",
         "raw",
+        "redo_init",
         "tail",
         "tail_lines",
         "type",
@@ -98,6 +99,7 @@ class _Request:
         self.pooled = False
         self.cold = False
         self.init_duration = 0.0
+        self.redo_init = 0.0  # INIT time repeated inside INVOKE after the INIT phase timed out
         self.tail_lines: list[str] = []
 
 
@@ -212,6 +214,16 @@ class Engine:
                 failure = error
             duration += clock.elapsed
             lines = clock.lines
+        cap = self.quotas.init_cap_s
+        if req is not None and failure is None and cap is not None and duration > cap:
+            # On-demand INIT is cut at 10 s and run again inside the first INVOKE, under the function's timeout
+            # (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-ib).
+            req.init_duration, req.redo_init = cap, duration
+            lines.append(
+                (self.sim.now + cap, f"INIT_REPORT Init Duration: {cap * 1000:.2f} ms\tPhase: init\tStatus: timeout")
+            )
+            self.sim.schedule(cap, lambda: self._initialised(env, req, None, lines))
+            return
         if req is not None:
             req.init_duration = duration
         self.sim.schedule(duration, lambda: self._initialised(env, req, failure, lines))
@@ -264,7 +276,7 @@ class Engine:
             self._log(fn, env, logfmt.start_line(req.id), req=req)
         model = fn.model
         if model is not None:
-            duration = model.duration.sample(self.sim.rng)
+            duration = model.duration.sample(self.sim.rng) + req.redo_init
             if duration >= fn.timeout:
                 return self._at(fn.timeout, lambda: self._timed_out(req))
             if model.error_rate and self.sim.rng.random() < model.error_rate:
@@ -297,6 +309,8 @@ class Engine:
         outcome, error_type, function_error, reset = "success", "", None, False
         body: bytes | None = None
         try:
+            if req.redo_init:
+                clock.advance(req.redo_init)
             with sandbox(clock, fn.environment_variables(env, self.region), loaded.modules, loaded.path):
                 result = loaded.handler(req.event, context)
             body, failure = marshal(result, self.quotas.sync_payload_bytes)

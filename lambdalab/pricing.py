@@ -206,6 +206,23 @@ def lambda_cost(workload: LambdaWorkload, era: Era | str = Era.TODAY, *, free_ti
     return LambdaBill(workload.requests, billed, gb_seconds, request_cost, compute, storage_cost, credit)
 
 
+def usage_cost(
+    requests: float,
+    gb_seconds: float,
+    architecture: Architecture | str = Architecture.X86_64,
+    era: Era | str = Era.TODAY,
+    *,
+    free_tier: bool = False,
+) -> float:
+    """USD for measured usage: ``requests`` and billed ``gb_seconds`` (e.g. from a simulation)."""
+    _check_non_negative("requests", requests)
+    prices = price_sheet(era)
+    if free_tier:
+        requests = max(0.0, requests - prices.free_requests)
+        gb_seconds = max(0.0, gb_seconds - prices.free_gb_seconds)
+    return requests * prices.usd_per_request + compute_cost(gb_seconds, architecture, prices)
+
+
 @dataclass(frozen=True)
 class InstanceType:
     """An always-on virtual machine: its on-demand price and its size."""

@@ -35,6 +35,7 @@ from .function import DurationModel, Function
 from .invoke import DRY_RUN, EVENT, REQUEST_RESPONSE, Engine, InvocationResult
 from .logs import CloudWatchLogs
 from .metrics import Recorder
+from .pricing import usage_cost
 from .quotas import Era, quotas
 from .runtime import _current
 from .sim import Simulation
@@ -245,6 +246,20 @@ class Lambda:
         """CloudWatch-style metrics per period."""
         self.recorder.finish(self.sim.now)
         return self.recorder.cloudwatch(period)
+
+    def cost(self) -> float:
+        """USD for the requests run so far at the era's prices, without the monthly free tier
+        (:func:`lambdalab.pricing.usage_cost`; the free tier is per account and month, see
+        :func:`lambdalab.pricing.lambda_cost`)."""
+        if not self.recorder.keep_records:
+            return usage_cost(self.recorder.billed_requests, self.recorder.billed_gb_seconds, era=self.era)
+        frame = self.requests()
+        frame = frame[frame.billed_ms > 0]
+        total = 0.0
+        for name, rows in frame.groupby("function"):
+            gb_seconds = float((rows.billed_ms * rows.memory_mb).sum()) / 1_024_000
+            total += usage_cost(len(rows), gb_seconds, self.functions[str(name)].config.architecture, self.era)
+        return total
 
     def log_group(self, name: str) -> Any:
         """The CloudWatch log group ``/aws/lambda/<name>``."""
