@@ -10,7 +10,9 @@ import pytest
 
 import lambdalab
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(lambdalab.__path__, "lambdalab.") if m.name != "lambdalab.__main__")
+MODULES = sorted(
+    m.name for m in pkgutil.iter_modules(lambdalab.__path__, "lambdalab.") if m.name != "lambdalab.__main__"
+)
 
 
 @pytest.mark.parametrize("name", MODULES)
