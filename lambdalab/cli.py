@@ -57,6 +57,22 @@ def parser() -> argparse.ArgumentParser:
     sim.add_argument("--era", choices=["2019", "today"], default="today")
     sim.add_argument("--sim-seconds", type=float, default=3600.0, metavar="S", help="simulated span (default 3600)")
     sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--invocation-type", choices=["RequestResponse", "Event"], default="RequestResponse")
+    sim.add_argument(
+        "--error-rate",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="probability that one attempt fails with a function error",
+    )
+    sim.add_argument(
+        "--max-retry-attempts", type=int, metavar="N", help="Event only: retries of a function error, 0-2 (default 2)"
+    )
+    sim.add_argument(
+        "--dead-letter-queue",
+        action="store_true",
+        help="Event only: send failed events to a dead-letter queue (else they are dropped)",
+    )
     sim.add_argument("--json", action="store_true", help="print one JSON object")
     return top
 
@@ -84,9 +100,20 @@ def simulate(args: argparse.Namespace, progress: bool = False) -> dict[str, Any]
         memory_size=args.memory,
         timeout=args.timeout,
         reserved_concurrency=args.concurrency_limit,
+        error_rate=args.error_rate,
     )
+    asynchronous = args.invocation_type == "Event"
+    if args.max_retry_attempts is not None:
+        if not asynchronous:
+            raise ValueError("--max-retry-attempts applies to --invocation-type Event")
+        aws.put_function_event_invoke_config(FunctionName="simulated", MaximumRetryAttempts=args.max_retry_attempts)
+    if args.dead_letter_queue:
+        if not asynchronous:
+            raise ValueError("--dead-letter-queue applies to --invocation-type Event")
+        dlq = aws.create_queue("simulated-dlq")
+        aws.update_function_configuration(FunctionName="simulated", DeadLetterConfig={"TargetArn": dlq.arn})
     end = args.sim_seconds
-    poisson(aws, "simulated", args.arrival_rate, end, payload=b"{}")
+    poisson(aws, "simulated", args.arrival_rate, end, payload=b"{}", invocation_type=args.invocation_type)
     chunks = 50 if progress else 1
     for i in range(1, chunks + 1):
         sim.run(until=end * i / chunks)
@@ -98,11 +125,14 @@ def simulate(args: argparse.Namespace, progress: bool = False) -> dict[str, Any]
     rec = aws.recorder
     rec.finish(end)
     mean_envs, mean_busy = rec.mean_envs(end), rec.mean_busy(end)
-    sim.run_until(lambda: aws.concurrency.total_busy == 0)  # drain: every request gets its outcome
+    # Drain: requests in flight at the end, and events still queued or waiting to retry, get their outcome.
+    sim.run_until(lambda: aws.concurrency.total_busy == 0 and aws.ledger.open == 0)
     out = rec.outcomes
-    requests = rec.requests_total
+    attempts = rec.requests_total
     throttles = out["throttled"]
-    served = requests - throttles
+    served = attempts - throttles
+    places = aws.ledger.counts()
+    requests = sum(places.values()) if asynchronous else attempts
     cost = usage_cost(rec.billed_requests, rec.billed_gb_seconds, Architecture.X86_64, limits.era)
     return {
         "era": limits.era.value,
@@ -112,8 +142,12 @@ def simulate(args: argparse.Namespace, progress: bool = False) -> dict[str, Any]
         "cold_starts": rec.cold_starts,
         "cold_start_probability": rec.cold_starts / served if served else math.nan,
         "throttles": throttles,
-        "throttle_probability": throttles / requests if requests else math.nan,
+        "throttle_probability": throttles / attempts if attempts else math.nan,
         "errors": out["error"] + out["timeout"] + out["init_error"],
+        "succeeded": places["processed"] if asynchronous else out["success"],
+        "retries": aws.ledger.retries,
+        "dead_lettered": places["dead_lettered"],
+        "dropped": places["dropped"],
         "mean_environments": mean_envs,
         "mean_busy_environments": mean_busy,
         "mean_idle_environments": mean_envs - mean_busy,
@@ -133,7 +167,8 @@ def _text(summary: dict[str, Any]) -> str:
             f"{s['requests']:,} requests in {s['sim_seconds']:,.0f} simulated s ({s['era']} preset, seed {s['seed']})",
             f"  cold starts   {s['cold_starts']:,} ({s['cold_start_probability']:.2%} of served requests)",
             f"  throttles     {s['throttles']:,} ({s['throttle_probability']:.2%})",
-            f"  errors        {s['errors']:,}",
+            f"  errors        {s['errors']:,} (attempts that failed); succeeded {s['succeeded']:,}",
+            f"  async         {s['retries']:,} retries, {s['dead_lettered']:,} dead-lettered, {s['dropped']:,} dropped",
             f"  environments  mean {s['mean_environments']:.2f} (busy {s['mean_busy_environments']:.2f}, "
             f"idle {s['mean_idle_environments']:.2f}), peak {s['peak_environments']:,}",
             f"  latency       p50 {s['latency_p50_ms']:.1f} ms, p99 {s['latency_p99_ms']:.1f} ms",

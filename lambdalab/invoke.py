@@ -16,7 +16,7 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import logs as logfmt
 from .code import InitError
@@ -31,9 +31,10 @@ from .quotas import Era, Quotas
 from .runtime import Clock, Deadline, error_payload, marshal, sandbox
 from .sim import LATE, Simulation
 
+if TYPE_CHECKING:
+    from .asynchronous import AsyncInvoker
+
 REQUEST_RESPONSE, EVENT, DRY_RUN = "RequestResponse", "Event", "DryRun"
-MAX_EVENT_AGE_S = 6 * 3600
-"""How long Lambda keeps retrying a throttled asynchronous event (6 hours)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,8 @@ class InvocationResult:
 class _Request:
     __slots__ = (
         "arrival",
+        "attempt",
+        "backoff",
         "callback",
         "cold",
         "env",
@@ -76,6 +79,7 @@ class _Request:
         "init_duration",
         "pooled",
         "raw",
+        "received",
         "redo_init",
         "tail",
         "tail_lines",
@@ -95,6 +99,9 @@ class _Request:
     ) -> None:
         self.fn, self.raw, self.event, self.type, self.tail = fn, raw, event, kind, tail
         self.arrival, self.id, self.callback = arrival, request_id, callback
+        self.received = arrival  # when the request (an async event: its first attempt) arrived
+        self.attempt = 1
+        self.backoff = 0.0
         self.env: ExecutionEnvironment | None = None
         self.pooled = False
         self.cold = False
@@ -124,6 +131,7 @@ class Engine:
         self.ids = random.Random(sim.seed ^ 0x5EED1D5)  # ids apart, so logging does not change durations
         self.need_ids = recorder.keep_records or logs is not None
         self.functions: dict[str, Function] = {}
+        self.asynchronous: AsyncInvoker | None = None  # set by the service
 
     # -- ids -------------------------------------------------------------------------------------------
     def new_id(self) -> str:
@@ -148,38 +156,44 @@ class Engine:
         if kind == DRY_RUN:
             self._finish(req, 204, None, None, "", 0.0, 0.0, "dry_run", "")
         elif kind == EVENT:
-            self.sim.schedule(0.0, lambda: self._arrive(req, retry_delay=1.0), LATE)
+            assert self.asynchronous is not None
+            self.asynchronous.accept(req)
         else:
             self._arrive(req)
         return req
 
-    def _arrive(self, req: _Request, retry_delay: float = 0.0) -> None:
+    def later(self, delay: float, req: _Request) -> None:
+        """Attempt ``req`` after ``delay`` (asynchronous events and their retries)."""
+        self.sim.schedule(delay, lambda: self._arrive(req), LATE)
+
+    def copy(self, req: _Request, request_id: str | None = None) -> _Request:
+        """A new attempt of the same request (same id unless given), with a fresh copy of the event."""
+        event = req.event if req.fn.code is None else json.loads(req.raw or b"null")
+        again = _Request(req.fn, req.raw, event, req.type, req.tail, self.sim.now, request_id or req.id, req.callback)
+        again.received, again.attempt, again.backoff = req.received, req.attempt, req.backoff
+        return again
+
+    def _arrive(self, req: _Request) -> None:
         fn, now = req.fn, self.sim.now
+        req.arrival = now
         env = fn.take_idle()
         if env is not None:
             reason, pooled = self.concurrency.admit(fn.name, provisioned_env=env.provisioned, new_env=False, now=now)
             if reason is not None:
                 fn.put_idle(env)
-                return self._throttled(req, reason, retry_delay)
+                return self._throttled(req, reason)
             req.env, req.pooled = env, pooled
             self.recorder.env_change(now, 0, 1)
             return self._invoke(req)
         reason, pooled = self.concurrency.admit(fn.name, provisioned_env=False, new_env=True, now=now)
         if reason is not None:
-            return self._throttled(req, reason, retry_delay)
+            return self._throttled(req, reason)
         req.env, req.pooled, req.cold = self._create(fn, provisioned=False), pooled, True
         delay = fn.cold_start.platform_delay(self.sim.rng, fn.in_vpc)
         self.sim.schedule(delay, lambda: self._init(req.env, req))  # type: ignore[arg-type]
 
-    def _throttled(self, req: _Request, reason: str, retry_delay: float) -> None:
+    def _throttled(self, req: _Request, reason: str) -> None:
         self.recorder.throttle_attempts += 1
-        if req.type == EVENT:
-            if self.sim.now + retry_delay - req.arrival <= MAX_EVENT_AGE_S:
-                next_delay = min(retry_delay * 2, 300.0)
-                self.sim.schedule(retry_delay, lambda: self._arrive(req, next_delay), LATE)
-            else:
-                self._finish(req, 202, None, None, "", 0.0, 0.0, "dropped", "EventAgeExceeded")
-            return
         self._finish(req, 429, None, None, "", 0.0, 0.0, "throttled", "TooManyRequestsException", reason)
 
     # -- environments ----------------------------------------------------------------------------------
@@ -403,7 +417,7 @@ class Engine:
                 self._age(fn, env, now + fn.cold_start.idle_lifetime.sample(self.sim.rng))
             self.recorder.env_change(now, 0, -1)
         self.concurrency.release(fn.name, provisioned_env=env.provisioned, pooled=req.pooled)
-        status = 202 if req.type == EVENT else 200
+        status = 200
         log_result = logfmt.tail(req.tail_lines, self.quotas.tail_log_bytes) if req.tail and self.logs else None
         self._finish(
             req,
@@ -440,6 +454,7 @@ class Engine:
             req.id,
             req.fn.name,
             req.type,
+            req.attempt,
             req.arrival,
             start or now,
             now,
@@ -452,29 +467,36 @@ class Engine:
             outcome,
             error_type,
         )
+        if req.callback is None and req.type != EVENT:
+            return
+        result = InvocationResult(
+            req.id,
+            req.fn.name,
+            req.type,
+            status,
+            body,
+            function_error,
+            log_result,
+            req.arrival,
+            start or now,
+            now,
+            req.cold,
+            req.init_duration,
+            duration,
+            billed_ms,
+            env_id,
+            outcome,
+            error_type,
+            reason,
+        )
+        if req.type == EVENT:
+            assert self.asynchronous is not None
+            if outcome == "throttled":
+                self.asynchronous.throttled(req)
+            else:
+                self.asynchronous.finished(req, result)
         if req.callback is not None:
-            req.callback(
-                InvocationResult(
-                    req.id,
-                    req.fn.name,
-                    req.type,
-                    status,
-                    body,
-                    function_error,
-                    log_result,
-                    req.arrival,
-                    start or now,
-                    now,
-                    req.cold,
-                    req.init_duration,
-                    duration,
-                    billed_ms,
-                    env_id,
-                    outcome,
-                    error_type,
-                    reason,
-                )
-            )
+            req.callback(result)
 
     def _age(self, fn: Function, env: ExecutionEnvironment, expires_at: float) -> None:
         """Set when an idle environment is reaped. Each environment keeps at most one reaping timer,

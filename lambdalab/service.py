@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
+from .accounting import Ledger
+from .asynchronous import AsyncInvoker, EventInvokeConfig
 from .code import Code
 from .coldstart import ColdStartModel, cold_start_model
 from .concurrency import ConcurrencyManager
 from .config import FunctionConfig, validate, with_defaults
+from .destinations import EventBus, SNSTopic, Target
 from .distributions import Dist
 from .errors import (
     InvalidParameterValueException,
@@ -39,6 +42,8 @@ from .pricing import usage_cost
 from .quotas import Era, quotas
 from .runtime import _current
 from .sim import Simulation
+from .sqs import SQSEventSourceMapping, SQSQueue
+from .streams import Stream, StreamEventSourceMapping
 
 
 class StreamingBody:
@@ -80,6 +85,11 @@ class Lambda:
         self.logs = CloudWatchLogs() if logs else None
         self.engine = Engine(self.sim, self.quotas, self.concurrency, self.recorder, self.logs, region)
         self.functions = self.engine.functions
+        self.ledger = Ledger(keep_records)
+        self.asynchronous = AsyncInvoker(self.engine, self.ledger)
+        self.engine.asynchronous = self.asynchronous
+        self.targets: dict[str, SQSQueue | Stream | SNSTopic | EventBus] = {}
+        self.mappings: list[SQSEventSourceMapping | StreamEventSourceMapping] = []
 
     # -- functions -------------------------------------------------------------------------------------
     def create_function(
@@ -164,6 +174,113 @@ class Lambda:
         for _ in range(wanted - have):
             self.engine.provision(fn)
         return {"RequestedProvisionedConcurrentExecutions": wanted, "Status": "IN_PROGRESS"}
+
+    # -- asynchronous invocation -----------------------------------------------------------------------
+    def put_function_event_invoke_config(
+        self,
+        FunctionName: str,
+        MaximumRetryAttempts: int = 2,
+        MaximumEventAgeInSeconds: int = 21600,
+        DestinationConfig: dict[str, dict[str, str]] | None = None,
+    ) -> dict[str, Any]:
+        """Retries (0-2), maximum event age (60 s - 6 h) and destinations of Event invocations."""
+        self.function(FunctionName)
+        destinations = DestinationConfig or {}
+        config = EventInvokeConfig(
+            MaximumRetryAttempts,
+            MaximumEventAgeInSeconds,
+            self.target(destinations["OnSuccess"]["Destination"]) if "OnSuccess" in destinations else None,
+            self.target(destinations["OnFailure"]["Destination"]) if "OnFailure" in destinations else None,
+        )
+        config.check(self.era)
+        self.asynchronous.configs[FunctionName] = config
+        return {
+            "FunctionArn": self.function(FunctionName).config.arn,
+            "MaximumRetryAttempts": MaximumRetryAttempts,
+            "MaximumEventAgeInSeconds": MaximumEventAgeInSeconds,
+            "DestinationConfig": destinations,
+        }
+
+    def update_function_configuration(self, FunctionName: str, DeadLetterConfig: dict[str, str]) -> dict[str, Any]:
+        """Set the function's dead-letter queue (an SQS queue or SNS topic ARN); other settings are fixed here."""
+        self.function(FunctionName)
+        target = self.target(DeadLetterConfig["TargetArn"])
+        if not target.arn.startswith(("arn:aws:sqs:", "arn:aws:sns:")):
+            raise InvalidParameterValueException("A dead-letter queue must be an SQS queue or an SNS topic.")
+        self.asynchronous.dead_letter[FunctionName] = target
+        return {"FunctionName": FunctionName, "DeadLetterConfig": DeadLetterConfig}
+
+    # -- queues, streams, topics and event source mappings ----------------------------------------------
+    def create_queue(self, name: str, **settings: Any) -> SQSQueue:
+        """An SQS queue (``visibility_timeout``, ``retention_period``, ``dead_letter_queue``, ``max_receive_count``)."""
+        return self._register(SQSQueue(self, name, **settings))
+
+    def create_stream(self, name: str, shard_count: int = 1, *, kind: str = "kinesis") -> Stream:
+        """A Kinesis data stream, or (``kind="dynamodb"``) a DynamoDB table's stream."""
+        return self._register(Stream(self, name, shard_count, kind=kind))
+
+    def create_topic(self, name: str) -> SNSTopic:
+        return self._register(SNSTopic(name, self.region))
+
+    def create_event_bus(self, name: str = "default") -> EventBus:
+        return self._register(EventBus(name, self.region))
+
+    def _register(self, target: _T) -> _T:
+        if target.arn in self.targets:
+            raise ResourceConflictException(f"{target.arn} already exists")
+        self.targets[target.arn] = target
+        return target
+
+    def target(self, arn: str) -> Target:
+        """The queue, topic, bus or function with this ARN."""
+        found = self.targets.get(arn)
+        if found is not None and not isinstance(found, Stream):
+            return found
+        for fn in self.functions.values():
+            if arn in (fn.config.arn, fn.name):
+                return _FunctionTarget(self, fn.name, fn.config.arn)
+        raise ResourceNotFoundException(f"The resource you requested does not exist: {arn}")
+
+    def create_event_source_mapping(self, EventSourceArn: str, FunctionName: str, **settings: Any) -> Any:
+        """Poll an SQS queue, a Kinesis stream or a DynamoDB stream for the function (API parameter names:
+        ``BatchSize``, ``MaximumBatchingWindowInSeconds``, ``FunctionResponseTypes``, ``ParallelizationFactor``,
+        ``MaximumRetryAttempts``, ``MaximumRecordAgeInSeconds``, ``BisectBatchOnFunctionError``,
+        ``DestinationConfig``)."""
+        source = self.targets.get(EventSourceArn)
+        names = {
+            "BatchSize": "batch_size",
+            "MaximumBatchingWindowInSeconds": "maximum_batching_window_s",
+            "ParallelizationFactor": "parallelization_factor",
+            "MaximumRetryAttempts": "maximum_retry_attempts",
+            "MaximumRecordAgeInSeconds": "maximum_record_age_s",
+            "BisectBatchOnFunctionError": "bisect_batch_on_function_error",
+        }
+        kwargs: dict[str, Any] = {}
+        for key, value in settings.items():
+            if key == "FunctionResponseTypes":
+                kwargs["report_batch_item_failures"] = "ReportBatchItemFailures" in value
+            elif key == "DestinationConfig":
+                kwargs["on_failure"] = self.target(value["OnFailure"]["Destination"])
+            elif key in names:
+                kwargs[names[key]] = value
+            else:
+                raise InvalidParameterValueException(f"Unknown or unsupported event source mapping setting {key}")
+        mapping: SQSEventSourceMapping | StreamEventSourceMapping
+        if isinstance(source, SQSQueue):
+            mapping = SQSEventSourceMapping(self, source, FunctionName, **kwargs)
+        elif isinstance(source, Stream):
+            mapping = StreamEventSourceMapping(self, source, FunctionName, **kwargs)
+        else:
+            raise InvalidParameterValueException(
+                f"{EventSourceArn} is not a poll-based source: map an SQS queue, a Kinesis stream or a DynamoDB "
+                "stream. Push sources (S3, SNS, API Gateway, EventBridge) invoke the function themselves."
+            )
+        self.mappings.append(mapping)
+        return mapping
+
+    def events(self) -> Any:
+        """Where every event went (:mod:`lambdalab.accounting`), as a DataFrame."""
+        return self.ledger.frame()
 
     # -- invoking --------------------------------------------------------------------------------------
     def submit(
@@ -266,6 +383,19 @@ class Lambda:
         if self.logs is None:
             raise RuntimeError("logs are off: create Lambda(..., logs=True)")
         return self.logs.group(self.function(name).config.log_group_name)
+
+
+_T = TypeVar("_T", SQSQueue, Stream, SNSTopic, EventBus)
+
+
+class _FunctionTarget:
+    """A function as a destination: it is invoked asynchronously with the record."""
+
+    def __init__(self, aws: Lambda, name: str, arn: str) -> None:
+        self.aws, self.name, self.arn = aws, name, arn
+
+    def send(self, body: str, now: float, attributes: dict[str, str] | None = None) -> None:
+        self.aws.submit(self.name, body.encode(), EVENT)
 
 
 def _response(

@@ -1,0 +1,169 @@
+"""Asynchronous invocation: the internal event queue, retries, dead-letter queues and destinations.
+
+From https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html and
+https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html:
+
+- ``Invoke`` with ``InvocationType=Event`` answers 202 and puts the event in
+  Lambda's internal queue (S1.6.2).
+- A **function error** (exception, timeout, failed INIT) is retried up to
+  ``MaximumRetryAttempts`` times (0-2, default 2): the first retry about a
+  minute later, the second about two minutes after that (S1.7.3).
+- A **throttle** (or a system error) returns the event to the queue; Lambda
+  retries with a backoff growing from 1 second to at most 5 minutes, until the
+  event is older than ``MaximumEventAgeInSeconds`` (60 s - 6 h, default 6 h).
+- Then the event goes to the on-failure **destination** (an invocation
+  record) or, if none, the **dead-letter queue** (the event itself), or is
+  dropped. A success can be sent to the on-success destination.
+- Delivery is at least once: rarely, an event is run twice. ``duplicate_probability``
+  simulates that (default 0).
+
+2019 (the seminar): two retries, fixed; a DLQ (SQS or SNS); destinations and
+the retry/age settings came in November 2019.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .accounting import Ledger
+from .destinations import Target
+from .errors import InvalidParameterValueException, constraint_error
+from .quotas import Era
+
+if TYPE_CHECKING:
+    from .invoke import Engine, InvocationResult, _Request
+
+RETRY_DELAYS_S = (60.0, 120.0)
+"""Waits before the first and the second retry of a function error."""
+THROTTLE_BACKOFF_S = (1.0, 300.0)
+"""First and largest wait between attempts of a throttled event."""
+
+
+@dataclass(frozen=True)
+class EventInvokeConfig:
+    """``PutFunctionEventInvokeConfig``: retries, maximum event age and destinations."""
+
+    maximum_retry_attempts: int = 2
+    maximum_event_age_s: int = 21600
+    on_success: Target | None = None
+    on_failure: Target | None = None
+
+    def check(self, era: Era) -> None:
+        if not isinstance(self.maximum_retry_attempts, int) or not 0 <= self.maximum_retry_attempts <= 2:
+            raise constraint_error(
+                self.maximum_retry_attempts, "maximumRetryAttempts", "Member must have value between 0 and 2"
+            )
+        if not isinstance(self.maximum_event_age_s, int) or not 60 <= self.maximum_event_age_s <= 21600:
+            raise constraint_error(
+                self.maximum_event_age_s, "maximumEventAgeInSeconds", "Member must have value between 60 and 21600"
+            )
+        if era is Era.SEMINAR_2019 and self != EventInvokeConfig():
+            raise InvalidParameterValueException(
+                "Retry settings, event age and destinations for asynchronous invocation came in November 2019: "
+                "in the 2019 preset Lambda retries twice and only a dead-letter queue can be set."
+            )
+
+
+class AsyncInvoker:
+    """Runs Event invocations: attempts, retries and the event's final place in the ledger."""
+
+    def __init__(self, engine: Engine, ledger: Ledger) -> None:
+        self.engine = engine
+        self.ledger = ledger
+        self.configs: dict[str, EventInvokeConfig] = {}
+        self.dead_letter: dict[str, Target] = {}
+        self.duplicate_probability = 0.0
+        self.duplicates = 0
+
+    def config(self, function_name: str) -> EventInvokeConfig:
+        return self.configs.get(function_name) or _DEFAULT
+
+    def accept(self, req: _Request) -> None:
+        """A 202: the event joins the queue and is attempted as soon as possible."""
+        engine = self.engine
+        self.ledger.enter(req.id, "async", req.fn.name, engine.sim.now)
+        engine.later(0.0, req)
+        if self.duplicate_probability and engine.sim.rng.random() < self.duplicate_probability:
+            self.duplicates += 1
+            copy = engine.copy(req, request_id=f"{req.id}#duplicate")
+            self.ledger.enter(copy.id, "async-duplicate", req.fn.name, engine.sim.now)
+            engine.later(0.0, copy)
+
+    def throttled(self, req: _Request) -> None:
+        """The attempt was throttled: back off and try again, within the maximum event age."""
+        delay = req.backoff or THROTTLE_BACKOFF_S[0]
+        if self.engine.sim.now + delay - req.received > self.config(req.fn.name).maximum_event_age_s:
+            return self._fail(req, None, "EventAgeExceeded")
+        retry = self.engine.copy(req)
+        retry.backoff = min(delay * 2, THROTTLE_BACKOFF_S[1])
+        self.engine.later(delay, retry)
+
+    def finished(self, req: _Request, result: InvocationResult) -> None:
+        """An attempt ran: success, or a function error to retry or give up on."""
+        now = self.engine.sim.now
+        config = self.config(req.fn.name)
+        self.ledger.attempt(req.id)
+        if result.function_error is None:
+            if config.on_success is not None:
+                config.on_success.send(self._record(req, result, "Success"), now)
+            self.ledger.settle(req.id, "processed", now)
+            return
+        retries_done = req.attempt - 1
+        if retries_done >= config.maximum_retry_attempts:
+            return self._fail(req, result, "RetriesExhausted")
+        delay = RETRY_DELAYS_S[min(retries_done, len(RETRY_DELAYS_S) - 1)]
+        if now + delay - req.received > config.maximum_event_age_s:
+            return self._fail(req, result, "EventAgeExceeded")
+        self.ledger.retries += 1
+        retry = self.engine.copy(req)
+        retry.attempt = req.attempt + 1
+        retry.backoff = 0.0
+        self.engine.later(delay, retry)
+
+    def _fail(self, req: _Request, result: InvocationResult | None, condition: str) -> None:
+        now, name = self.engine.sim.now, req.fn.name
+        config = self.config(name)
+        if config.on_failure is not None:
+            config.on_failure.send(self._record(req, result, condition), now)
+            return self.ledger.settle(req.id, "destination", now, condition)
+        dlq = self.dead_letter.get(name)
+        if dlq is not None:
+            error = result.json() if result is not None and result.payload else {}
+            dlq.send(
+                req.raw.decode(),
+                now,
+                {
+                    "RequestID": req.id.split("#")[0],
+                    "ErrorCode": str(result.status_code if result is not None else 429),
+                    "ErrorMessage": str(error.get("errorMessage", condition))[:1000]
+                    if isinstance(error, dict)
+                    else condition,
+                },
+            )
+            return self.ledger.settle(req.id, "dead_lettered", now, condition)
+        self.ledger.settle(req.id, "dropped", now, condition)
+
+    def _record(self, req: _Request, result: InvocationResult | None, condition: str) -> str:
+        """The invocation record a destination receives."""
+        response: dict[str, Any] = {"statusCode": result.status_code if result else 429, "executedVersion": "$LATEST"}
+        if result is not None and result.function_error:
+            response["functionError"] = result.function_error
+        record = {
+            "version": "1.0",
+            "timestamp": self.engine.sim.iso(),
+            "requestContext": {
+                "requestId": req.id.split("#")[0],
+                "functionArn": f"{req.fn.config.arn}:$LATEST",
+                "condition": condition,
+                "approximateInvokeCount": req.attempt,
+            },
+            "requestPayload": req.event,
+            "responseContext": response,
+            "responsePayload": result.json() if result is not None else None,
+        }
+        return json.dumps(record)
+
+
+_DEFAULT = EventInvokeConfig()

@@ -1,0 +1,275 @@
+"""Amazon SQS queues and the SQS event source mapping (a poll-based source, S1.5.2).
+
+Queue (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/):
+a received message becomes invisible for the **visibility timeout**; unless it
+is deleted by then, it becomes visible again and its **receive count** grows.
+With a **redrive policy**, a message received more than ``maxReceiveCount``
+times moves to the dead-letter queue. Messages older than the retention
+period (4 days by default) are deleted.
+
+Event source mapping (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html):
+Lambda polls the queue and invokes the function **synchronously** with a batch
+(``BatchSize`` 1-10, up to 10,000 with a ``MaximumBatchingWindowInSeconds``).
+On success it deletes the batch; on a function error the **whole batch**
+returns to the queue when the visibility timeout passes (S1.7.5), unless the
+function reports partial failures (``ReportBatchItemFailures``: only the
+listed ``itemIdentifier`` messages return). Lambda starts with 5 concurrent
+batches and adds pollers while messages wait: +300 a minute today (+60 in
+2019), up to 1,000. A throttled batch also returns after the visibility
+timeout: with low reserved concurrency, messages can reach the DLQ without
+ever failing in the function (AWS advises a visibility timeout of at least
+six times the function timeout).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import deque
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from .config import DEFAULT_ACCOUNT, DEFAULT_REGION
+from .errors import InvalidParameterValueException
+from .invoke import REQUEST_RESPONSE, InvocationResult
+
+if TYPE_CHECKING:
+    from .service import Lambda
+    from .sim import Timer
+
+MAX_POLLERS = 1000
+
+
+class Message:
+    __slots__ = ("attributes", "body", "first_received", "id", "receipt", "received", "sent", "tracked", "visibility")
+
+    def __init__(self, message_id: str, body: str, sent: float, attributes: dict[str, str], tracked: bool) -> None:
+        self.id, self.body, self.sent, self.attributes, self.tracked = message_id, body, sent, attributes, tracked
+        self.received = 0
+        self.first_received: float | None = None
+        self.receipt = ""
+        self.visibility: Timer | None = None
+
+
+class SQSQueue:
+    """A standard queue on the simulation's clock. Create it with :meth:`Lambda.create_queue`."""
+
+    def __init__(
+        self,
+        aws: Lambda,
+        name: str,
+        *,
+        visibility_timeout: float = 30.0,
+        retention_period: float = 345_600.0,
+        dead_letter_queue: SQSQueue | None = None,
+        max_receive_count: int = 10,
+    ) -> None:
+        if not 0 <= visibility_timeout <= 43_200:
+            raise InvalidParameterValueException("VisibilityTimeout must be between 0 and 43200 seconds (12 hours).")
+        if dead_letter_queue is not None and not 1 <= max_receive_count <= 1000:
+            raise InvalidParameterValueException("maxReceiveCount must be between 1 and 1000.")
+        self.aws, self.name = aws, name
+        self.visibility_timeout = visibility_timeout
+        self.retention_period = retention_period
+        self.dead_letter_queue = dead_letter_queue
+        self.max_receive_count = max_receive_count
+        self.visible: deque[Message] = deque()
+        self.in_flight: dict[str, Message] = {}
+        self.listeners: list[Any] = []  # event source mappings waiting for messages
+        self.sent = 0
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:sqs:{DEFAULT_REGION}:{DEFAULT_ACCOUNT}:{self.name}"
+
+    @property
+    def url(self) -> str:
+        return f"https://sqs.{DEFAULT_REGION}.amazonaws.com/{DEFAULT_ACCOUNT}/{self.name}"
+
+    def __len__(self) -> int:
+        return len(self.visible) + len(self.in_flight)
+
+    def send_message(self, MessageBody: str, MessageAttributes: dict[str, str] | None = None) -> dict[str, str]:  # noqa: N803
+        """``SendMessage``: the message enters the ledger and is visible at once."""
+        message_id = self._put(MessageBody, MessageAttributes or {}, tracked=True)
+        return {"MessageId": message_id, "MD5OfMessageBody": hashlib.md5(MessageBody.encode()).hexdigest()}
+
+    def send(self, body: str, now: float | None = None, attributes: dict[str, str] | None = None) -> str:
+        """Lambda delivering to this queue as a dead-letter queue or destination: the event's ledger entry
+        already says where it went, so the message is not a new event."""
+        return self._put(body, attributes or {}, tracked=False)
+
+    def _put(self, body: str, attributes: dict[str, str], tracked: bool) -> str:
+        engine = self.aws.engine
+        message = Message(engine.new_id(), body, self.aws.sim.now, attributes, tracked)
+        self.sent += 1
+        if tracked:
+            self.aws.ledger.enter(message.id, f"sqs:{self.name}", "", self.aws.sim.now)
+        self._visible(message)
+        return message.id
+
+    def _visible(self, message: Message) -> None:
+        message.visibility = None
+        self.visible.append(message)
+        for listener in list(self.listeners):
+            listener.wake()
+
+    def receive(self, max_messages: int = 1) -> list[Message]:
+        """``ReceiveMessage``: up to ``max_messages`` visible messages, now invisible for the timeout."""
+        sim = self.aws.sim
+        batch: list[Message] = []
+        while self.visible and len(batch) < max_messages:
+            message = self.visible.popleft()
+            if sim.now - message.sent > self.retention_period:
+                self._settle(message, "dropped", "MessageRetentionPeriodExceeded")
+                continue
+            if self.dead_letter_queue is not None and message.received >= self.max_receive_count:
+                self.dead_letter_queue._put(message.body, message.attributes, tracked=False)
+                self._settle(message, "dead_lettered", f"maxReceiveCount {self.max_receive_count} exceeded")
+                continue
+            message.received += 1
+            if message.first_received is None:
+                message.first_received = sim.now
+            message.receipt = f"{message.id}#{message.received}"
+            self.in_flight[message.receipt] = message
+            message.visibility = sim.schedule(self.visibility_timeout, partial(self._timeout, message))
+            batch.append(message)
+        return batch
+
+    def _timeout(self, message: Message) -> None:
+        if self.in_flight.pop(message.receipt, None) is not None:
+            self._visible(message)
+
+    def delete(self, message: Message) -> None:
+        """``DeleteMessage`` by the receipt of the latest receive; a stale receipt is ignored."""
+        if self.in_flight.pop(message.receipt, None) is None:
+            return
+        self.aws.sim.cancel(message.visibility)
+        self._settle(message, "processed")
+
+    def _settle(self, message: Message, place: str, reason: str = "") -> None:
+        if message.tracked:
+            self.aws.ledger.settle(message.id, place, self.aws.sim.now, reason)
+
+    def record(self, message: Message) -> dict[str, Any]:
+        """The message as a record of Lambda's SQS event."""
+        epoch_ms = self.aws.sim.epoch_ms
+        return {
+            "messageId": message.id,
+            "receiptHandle": message.receipt,
+            "body": message.body,
+            "attributes": {
+                "ApproximateReceiveCount": str(message.received),
+                "SentTimestamp": str(epoch_ms(message.sent)),
+                "SenderId": DEFAULT_ACCOUNT,
+                "ApproximateFirstReceiveTimestamp": str(epoch_ms(message.first_received)),
+            },
+            "messageAttributes": {k: {"stringValue": v, "dataType": "String"} for k, v in message.attributes.items()},
+            "md5OfBody": hashlib.md5(message.body.encode()).hexdigest(),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.arn,
+            "awsRegion": DEFAULT_REGION,
+        }
+
+
+class SQSEventSourceMapping:
+    """Lambda's pollers for one queue and one function. Create it with :meth:`Lambda.create_event_source_mapping`."""
+
+    def __init__(
+        self,
+        aws: Lambda,
+        queue: SQSQueue,
+        function_name: str,
+        *,
+        batch_size: int = 10,
+        maximum_batching_window_s: float = 0.0,
+        report_batch_item_failures: bool = False,
+    ) -> None:
+        if not 1 <= batch_size <= 10_000 or (batch_size > 10 and maximum_batching_window_s < 1):
+            raise InvalidParameterValueException(
+                "BatchSize must be 1-10, or up to 10000 with MaximumBatchingWindowInSeconds of at least 1."
+            )
+        if not 0 <= maximum_batching_window_s <= 300:
+            raise InvalidParameterValueException("MaximumBatchingWindowInSeconds must be between 0 and 300.")
+        fn = aws.function(function_name)
+        if queue.visibility_timeout < fn.timeout:
+            raise InvalidParameterValueException(
+                f"Queue visibility timeout: {queue.visibility_timeout:g} seconds is less than Function timeout: "
+                f"{fn.timeout:g} seconds"
+            )
+        self.aws, self.queue, self.fn = aws, queue, fn
+        self.batch_size, self.window = batch_size, maximum_batching_window_s
+        self.partial = report_batch_item_failures
+        self.scale_per_minute = 300 if aws.quotas.scaling_per_function else 60
+        self.pollers = 5  # concurrent batches allowed now
+        self.busy = 0
+        self.invocations = 0
+        self.throttled_batches = 0
+        self._tick: Timer | None = None
+        self._window_timer: Timer | None = None
+        queue.listeners.append(self)
+
+    def wake(self) -> None:
+        """Messages are visible: start batches while pollers are free."""
+        queue = self.queue
+        while self.busy < self.pollers and queue.visible:
+            if self.window and len(queue.visible) < self.batch_size:
+                if self._window_timer is None:  # gather until the batch fills or the window passes
+                    self._window_timer = self.aws.sim.schedule(self.window, self._window_closed)
+                return
+            self._start(queue.receive(self.batch_size))
+        if queue.visible and self._tick is None:
+            self._tick = self.aws.sim.schedule(60.0, self._scale)
+
+    def _window_closed(self) -> None:
+        self._window_timer = None
+        if self.busy < self.pollers and self.queue.visible:
+            self._start(self.queue.receive(self.batch_size))
+        self.wake()
+
+    def _scale(self) -> None:
+        self._tick = None
+        if self.queue.visible:
+            self.pollers = min(MAX_POLLERS, self.pollers + self.scale_per_minute)
+            self.wake()
+        else:
+            self.pollers = 5
+
+    def _start(self, batch: list[Message]) -> None:
+        if not batch:
+            return
+        self.busy += 1
+        self.invocations += 1
+        event = {"Records": [self.queue.record(m) for m in batch]}
+        self.aws.engine.submit(
+            self.fn,
+            json.dumps(event).encode(),
+            event,
+            REQUEST_RESPONSE,
+            False,
+            lambda result: self._done(batch, result),
+        )
+
+    def _done(self, batch: list[Message], result: InvocationResult) -> None:
+        self.busy -= 1
+        if result.outcome == "throttled":
+            self.throttled_batches += 1  # not deleted: back after the visibility timeout
+        elif result.function_error is None:
+            failed = self._reported_failures(result, batch) if self.partial else set()
+            for message in batch:
+                if message.id not in failed:
+                    self.queue.delete(message)
+        self.wake()
+
+    @staticmethod
+    def _reported_failures(result: InvocationResult, batch: list[Message]) -> set[str]:
+        """Message ids the function reported as failed. An empty or null list is full success; a response
+        that cannot be read, or names an unknown id, fails the whole batch (as AWS documents)."""
+        ids = {m.id for m in batch}
+        try:
+            response = result.json()
+            items = (response or {}).get("batchItemFailures") or []
+            failed = {item["itemIdentifier"] for item in items}
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return ids
+        return failed if failed <= ids else ids

@@ -1,0 +1,302 @@
+"""Kinesis Data Streams and DynamoDB Streams, and their event source mappings (S1.5.2, S1.7.4, S1.10.4).
+
+A stream has shards; a record goes to the shard its partition key hashes to
+and keeps its order there. Lambda reads each shard with **one batch at a
+time** (``ParallelizationFactor`` 1-10 allows that many, records of one
+partition key staying in order), so stream concurrency is shards x
+parallelization. Error handling (https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html,
+https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html):
+
+- by default a failing batch is **retried until its records expire** (24 h
+  retention), blocking its shard meanwhile: the iterator age grows;
+- ``MaximumRetryAttempts`` (0-10,000) and ``MaximumRecordAgeInSeconds``
+  (60-604,800) give up earlier; ``BisectBatchOnFunctionError`` splits a failing
+  batch in two to isolate the bad record; a discarded batch's metadata goes to
+  the on-failure destination (an SQS queue or SNS topic) if one is set.
+
+Retries wait 1 s, doubling to 60 s (a modelling choice: AWS does not publish
+the stream retry interval). 2019 (the seminar): only "retry until the record
+expires"; the other settings arrived in November 2019.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .config import DEFAULT_ACCOUNT, DEFAULT_REGION
+from .destinations import Target
+from .errors import InvalidParameterValueException
+from .invoke import REQUEST_RESPONSE, InvocationResult
+from .quotas import Era
+
+if TYPE_CHECKING:
+    from .service import Lambda
+
+FIRST_SEQUENCE = 49590338271490256608559692538361571095921575989136588898
+RETRY_BACKOFF_S = (1.0, 60.0)
+
+
+@dataclass
+class StreamRecord:
+    sequence_number: str
+    partition_key: str
+    data: Any
+    arrival: float
+    shard: int
+
+
+class Stream:
+    """A Kinesis data stream (``kind="kinesis"``) or a DynamoDB stream (``kind="dynamodb"``)."""
+
+    def __init__(
+        self, aws: Lambda, name: str, shard_count: int = 1, *, kind: str = "kinesis", retention_s: float = 86_400.0
+    ) -> None:
+        if kind not in ("kinesis", "dynamodb"):
+            raise ValueError("kind is 'kinesis' or 'dynamodb'")
+        if shard_count < 1:
+            raise InvalidParameterValueException("A stream needs at least one shard.")
+        self.aws, self.name, self.kind, self.shard_count = aws, name, kind, shard_count
+        self.retention_s = retention_s
+        self.records = 0
+        self.mappings: list[StreamEventSourceMapping] = []
+
+    @property
+    def arn(self) -> str:
+        if self.kind == "kinesis":
+            return f"arn:aws:kinesis:{DEFAULT_REGION}:{DEFAULT_ACCOUNT}:stream/{self.name}"
+        return f"arn:aws:dynamodb:{DEFAULT_REGION}:{DEFAULT_ACCOUNT}:table/{self.name}/stream/2026-01-01T00:00:00.000"
+
+    def shard_id(self, shard: int) -> str:
+        return f"shardId-{shard:012d}"
+
+    def shard_of(self, partition_key: str) -> int:
+        """Kinesis maps the MD5 of the partition key onto equal hash-key ranges, one per shard."""
+        return int(hashlib.md5(partition_key.encode()).hexdigest(), 16) * self.shard_count >> 128
+
+    def put_record(self, data: Any, partition_key: str) -> StreamRecord:
+        """``PutRecord`` (Kinesis: ``data`` is bytes or text; DynamoDB: a change, see :meth:`put_change`)."""
+        record = StreamRecord(
+            str(FIRST_SEQUENCE + self.records), partition_key, data, self.aws.sim.now, self.shard_of(partition_key)
+        )
+        self.records += 1
+        for mapping in self.mappings:
+            mapping.add(record)
+        return record
+
+    def put_change(
+        self,
+        event_name: str,
+        keys: dict[str, Any],
+        new_image: dict[str, Any] | None = None,
+        old_image: dict[str, Any] | None = None,
+    ) -> StreamRecord:
+        """A DynamoDB table change (``INSERT``, ``MODIFY``, ``REMOVE``) as a stream record."""
+        change = {"event_name": event_name, "keys": keys, "new_image": new_image, "old_image": old_image}
+        return self.put_record(change, json.dumps(keys, sort_keys=True))
+
+    def record(self, r: StreamRecord) -> dict[str, Any]:
+        """The record as Lambda's event shows it."""
+        from . import events
+
+        when = self.aws.sim.epoch_ms(r.arrival) / 1000
+        if self.kind == "kinesis":
+            return events.kinesis_record(
+                r.data, r.partition_key, r.sequence_number, when, stream_arn=self.arn, shard_id=self.shard_id(r.shard)
+            )
+        change = r.data
+        return events.dynamodb_record(  # type: ignore[no-any-return]
+            change["event_name"],
+            change["keys"],
+            new_image=change["new_image"],
+            old_image=change["old_image"],
+            sequence_number=r.sequence_number,
+            size_bytes=len(json.dumps(change)),
+            stream_arn=self.arn,
+            approximate_creation_time=when,
+        )
+
+
+class _Batch:
+    __slots__ = ("attempts", "records")
+
+    def __init__(self, records: list[StreamRecord], attempts: int = 0) -> None:
+        self.records, self.attempts = records, attempts
+
+
+class _Lane:
+    """One batch at a time over the records of one shard (or one slice of it with parallelization)."""
+
+    __slots__ = ("backoff", "busy", "pending", "splits")
+
+    def __init__(self) -> None:
+        self.pending: deque[StreamRecord] = deque()
+        self.splits: deque[_Batch] = deque()
+        self.busy = False
+        self.backoff = 0.0
+
+
+class StreamEventSourceMapping:
+    """Lambda's shard readers for one stream and one function."""
+
+    def __init__(
+        self,
+        aws: Lambda,
+        stream: Stream,
+        function_name: str,
+        *,
+        batch_size: int = 100,
+        parallelization_factor: int = 1,
+        maximum_retry_attempts: int = -1,
+        maximum_record_age_s: float = -1,
+        bisect_batch_on_function_error: bool = False,
+        on_failure: Target | None = None,
+    ) -> None:
+        if not 1 <= batch_size <= 10_000:
+            raise InvalidParameterValueException("BatchSize must be between 1 and 10000.")
+        if not 1 <= parallelization_factor <= 10:
+            raise InvalidParameterValueException("ParallelizationFactor must be between 1 and 10.")
+        if not (maximum_retry_attempts == -1 or 0 <= maximum_retry_attempts <= 10_000):
+            raise InvalidParameterValueException("MaximumRetryAttempts must be -1 (until expiry) or 0-10000.")
+        if not (maximum_record_age_s == -1 or 60 <= maximum_record_age_s <= 604_800):
+            raise InvalidParameterValueException("MaximumRecordAgeInSeconds must be -1 or 60-604800.")
+        customised = (
+            parallelization_factor,
+            maximum_retry_attempts,
+            maximum_record_age_s,
+            bisect_batch_on_function_error,
+            on_failure,
+        ) != (1, -1, -1, False, None)
+        if customised and aws.era is Era.SEMINAR_2019:
+            raise InvalidParameterValueException(
+                "In the 2019 preset a stream batch is retried until its records expire: ParallelizationFactor, "
+                "retry limits, bisection and on-failure destinations came in November 2019."
+            )
+        self.aws, self.stream, self.fn = aws, stream, aws.function(function_name)
+        self.batch_size, self.factor = batch_size, parallelization_factor
+        self.max_retries, self.max_age = maximum_retry_attempts, maximum_record_age_s
+        self.bisect, self.on_failure = bisect_batch_on_function_error, on_failure
+        self.lanes = [[_Lane() for _ in range(parallelization_factor)] for _ in range(stream.shard_count)]
+        self.invocations = 0
+        self.max_iterator_age_s = 0.0
+        self.iterator_ages: list[tuple[float, int, float]] = []  # (time, shard, age) at each batch start
+        stream.mappings.append(self)
+
+    def add(self, record: StreamRecord) -> None:
+        """A new record for this mapping (it reads from LATEST: records put before it existed are not read)."""
+        self.aws.ledger.enter(
+            self._key(record), f"{self.stream.kind}:{self.stream.name}", self.fn.name, self.aws.sim.now
+        )
+        lanes = self.lanes[record.shard]
+        lane = lanes[0] if self.factor == 1 else lanes[self.stream.shard_of(record.partition_key + "#") % self.factor]
+        lane.pending.append(record)
+        if not lane.busy:
+            self._next(record.shard, lane)
+
+    def _expired(self, record: StreamRecord) -> bool:
+        return self.aws.sim.now - record.arrival >= self.stream.retention_s
+
+    def _next(self, shard: int, lane: _Lane) -> None:
+        """Start the lane's next batch: a bisected half first, else the oldest pending records."""
+        while lane.pending and self._expired(lane.pending[0]):  # trimmed from the stream unread
+            self._settle(lane.pending.popleft(), "dropped", "RecordExpired")
+        if lane.splits:
+            batch = lane.splits.popleft()
+        elif lane.pending:
+            batch = _Batch([lane.pending.popleft() for _ in range(min(self.batch_size, len(lane.pending)))])
+        else:
+            return
+        self._invoke(shard, lane, batch)
+
+    def _invoke(self, shard: int, lane: _Lane, batch: _Batch) -> None:
+        now = self.aws.sim.now
+        kept = [r for r in batch.records if not self._expired(r)]
+        for r in batch.records:
+            if self._expired(r):
+                self._settle(r, "dropped", "RecordExpired")
+        if not kept:
+            lane.busy = False
+            return self._next(shard, lane)
+        batch.records = kept
+        age = now - kept[0].arrival
+        self.max_iterator_age_s = max(self.max_iterator_age_s, age)
+        if self.aws.recorder.keep_records:
+            self.iterator_ages.append((now, shard, age))
+        lane.busy = True
+        self.invocations += 1
+        event = {"Records": [self.stream.record(r) for r in kept]}
+        self.aws.engine.submit(
+            self.fn,
+            json.dumps(event).encode(),
+            event,
+            REQUEST_RESPONSE,
+            False,
+            lambda result: self._done(shard, lane, batch, result),
+        )
+
+    def _done(self, shard: int, lane: _Lane, batch: _Batch, result: InvocationResult) -> None:
+        sim = self.aws.sim
+        if result.outcome not in ("throttled",) and result.function_error is None:
+            for r in batch.records:
+                self._settle(r, "processed")
+            lane.busy, lane.backoff = False, 0.0
+            return self._next(shard, lane)
+        if result.outcome != "throttled":
+            if self.bisect and len(batch.records) > 1:
+                half = len(batch.records) // 2
+                lane.splits.appendleft(_Batch(batch.records[half:], batch.attempts))
+                lane.splits.appendleft(_Batch(batch.records[:half], batch.attempts))
+                lane.busy = False
+                return self._next(shard, lane)
+            batch.attempts += 1
+            oldest = sim.now - batch.records[0].arrival
+            if 0 <= self.max_retries < batch.attempts:
+                return self._discard(shard, lane, batch, "RetryAttemptsExhausted")
+            if 0 <= self.max_age <= oldest:
+                return self._discard(shard, lane, batch, "RecordAgeExceeded")
+        lane.backoff = min(RETRY_BACKOFF_S[1], lane.backoff * 2 or RETRY_BACKOFF_S[0])
+        sim.schedule(lane.backoff, lambda: self._invoke(shard, lane, batch))
+
+    def _discard(self, shard: int, lane: _Lane, batch: _Batch, condition: str) -> None:
+        place = "destination" if self.on_failure is not None else "dropped"
+        if self.on_failure is not None:
+            self.on_failure.send(json.dumps(self._failure_record(shard, batch, condition)), self.aws.sim.now)
+        for r in batch.records:
+            self._settle(r, place, condition)
+        lane.busy, lane.backoff = False, 0.0
+        self._next(shard, lane)
+
+    def _failure_record(self, shard: int, batch: _Batch, condition: str) -> dict[str, Any]:
+        """What the on-failure destination receives: the batch's coordinates, not its data."""
+        first, last = batch.records[0], batch.records[-1]
+        info_key = "KinesisBatchInfo" if self.stream.kind == "kinesis" else "DDBStreamBatchInfo"
+        iso = self.aws.sim.iso
+        return {
+            "requestContext": {
+                "requestId": self.aws.engine.new_id(),
+                "functionArn": self.fn.config.arn,
+                "condition": condition,
+                "approximateInvokeCount": batch.attempts + 1,
+            },
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "version": "1.0",
+            "timestamp": iso(),
+            info_key: {
+                "shardId": self.stream.shard_id(shard),
+                "startSequenceNumber": first.sequence_number,
+                "endSequenceNumber": last.sequence_number,
+                "approximateArrivalOfFirstRecord": iso(first.arrival),
+                "approximateArrivalOfLastRecord": iso(last.arrival),
+                "batchSize": len(batch.records),
+                "streamArn": self.stream.arn,
+            },
+        }
+
+    def _key(self, record: StreamRecord) -> str:
+        return f"{self.stream.name}:{record.sequence_number}:{self.fn.name}"
+
+    def _settle(self, record: StreamRecord, place: str, reason: str = "") -> None:
+        self.aws.ledger.settle(self._key(record), place, self.aws.sim.now, reason)
