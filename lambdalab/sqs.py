@@ -89,7 +89,7 @@ class SQSQueue:
     def __len__(self) -> int:
         return len(self.visible) + len(self.in_flight)
 
-    def send_message(self, MessageBody: str, MessageAttributes: dict[str, str] | None = None) -> dict[str, str]:  # noqa: N803
+    def send_message(self, MessageBody: str, MessageAttributes: dict[str, str] | None = None) -> dict[str, str]:
         """``SendMessage``: the message enters the ledger and is visible at once."""
         message_id = self._put(MessageBody, MessageAttributes or {}, tracked=True)
         return {"MessageId": message_id, "MD5OfMessageBody": hashlib.md5(MessageBody.encode()).hexdigest()}
