@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from .sim import Timer
 
 MAX_POLLERS = 1000
+THROTTLE_BACKOFF_S = 1.0  # how long a throttled poller waits (a modelling choice; AWS does not publish it)
 
 
 class Message:
@@ -140,9 +141,11 @@ class SQSQueue:
         if self.in_flight.pop(message.receipt, None) is not None:
             self._visible(message)
 
-    def delete(self, message: Message) -> None:
-        """``DeleteMessage`` by the receipt of the latest receive; a stale receipt is ignored."""
-        if self.in_flight.pop(message.receipt, None) is None:
+    def delete(self, receipt: str | Message) -> None:
+        """``DeleteMessage`` by receipt handle (or a received message's latest one); a stale receipt
+        (from an earlier receive) deletes nothing."""
+        message = self.in_flight.pop(receipt if isinstance(receipt, str) else receipt.receipt, None)
+        if message is None:
             return
         self.aws.sim.cancel(message.visibility)
         self._settle(message, "processed")
@@ -253,12 +256,19 @@ class SQSEventSourceMapping:
     def _done(self, batch: list[Message], result: InvocationResult) -> None:
         self.busy -= 1
         if result.outcome == "throttled":
-            self.throttled_batches += 1  # not deleted: back after the visibility timeout
+            # Not deleted: the batch is back after the visibility timeout. The poller backs off a second.
+            self.throttled_batches += 1
+            self.busy += 1
+            self.aws.sim.schedule(THROTTLE_BACKOFF_S, self._backed_off)
         elif result.function_error is None:
             failed = self._reported_failures(result, batch) if self.partial else set()
             for message in batch:
                 if message.id not in failed:
                     self.queue.delete(message)
+        self.wake()
+
+    def _backed_off(self) -> None:
+        self.busy -= 1
         self.wake()
 
     @staticmethod

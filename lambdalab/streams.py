@@ -108,7 +108,7 @@ class Stream:
                 r.data, r.partition_key, r.sequence_number, when, stream_arn=self.arn, shard_id=self.shard_id(r.shard)
             )
         change = r.data
-        return events.dynamodb_record(  # type: ignore[no-any-return]
+        return events.dynamodb_record(
             change["event_name"],
             change["keys"],
             new_image=change["new_image"],

@@ -1,0 +1,403 @@
+#!/usr/bin/env python3
+"""Lambda Lab against SimFaaS on the same scenarios: simulated requests per wall-second and peak memory.
+
+    .venv/bin/pip install -r benchmarks/requirements.txt    # once: SimFaaS 0.2.2 and its deps
+    .venv/bin/python benchmarks/run.py                      # about 2-3 minutes on 2 cores
+
+Every measurement runs in a fresh subprocess of this script (``--worker``), one after
+the other, so no run shares a heap, an import cache or a core with another. The
+worker times the simulator's own call with ``time.perf_counter`` (building the
+simulator, running it and summarising; not the interpreter's start or the imports)
+and reads its own peak resident set size, ``resource.getrusage(RUSAGE_SELF).ru_maxrss``,
+once after the imports and once after the run. ``RUSAGE_CHILDREN`` in the parent
+is not used: it is the maximum over *all* children waited for so far, so a small run
+after a big one would report the big one's peak.
+
+``--simfaas-python PATH`` runs SimFaaS under another interpreter (a venv that has
+``simfaas``) while Lambda Lab runs under this one. Results go to stdout and to
+``benchmarks/results.md``. See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+INSTALL_HINT = "pip install -r benchmarks/requirements.txt"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    title: str
+    rate: float  # arrivals per second (Poisson)
+    warm: float  # mean warm service time, s (exponential)
+    cold: float  # mean cold service time, s: SimFaaS's exponential; Lambda Lab's INIT + handler
+    idle: float  # idle time before an instance is reaped, s
+    concurrency: int  # Lambda Lab --concurrency-limit and SimFaaS maximum_concurrency
+
+    @property
+    def init(self) -> float:
+        """Lambda Lab's INIT mean: a cold request runs INIT and then the handler."""
+        return self.cold - self.warm
+
+
+SCENARIOS = {
+    "a": Scenario("a", "(a) ~10 live environments", rate=10, warm=0.2, cold=1.0, idle=600, concurrency=1000),
+    "b": Scenario("b", "(b) ~2,000 live environments", rate=1000, warm=2.0, cold=2.5, idle=600, concurrency=5000),
+}
+
+# Simulated spans (s). Scenario (a) runs at three spans, 10x apart, on both simulators: the middle one
+# (100k requests) is the headline comparison; the three together show how memory grows with requests.
+# Scenario (b): SimFaaS costs O(instances) per event, so it gets a shorter span; the pair of spans per
+# simulator also gives a steady-state rate (extra requests / extra wall time), free of start-up effects.
+PLANS: dict[str, dict[str, Any]] = {
+    "full": {"a": [1_000, 10_000, 100_000], "a_headline": 10_000,
+             "b_lambdalab": [20, 200], "b_simfaas": [10, 20]},
+    "quick": {"a": [100, 1_000, 10_000], "a_headline": 1_000,
+              "b_lambdalab": [5, 20], "b_simfaas": [3, 6]},
+}  # fmt: skip
+TARGET_A, TARGET_B = 5.0, 50.0
+FLAT_TOLERANCE = 0.10  # "flat": peak RSS at the largest span within 10 % of the peak at the smallest
+
+
+# -- worker side: one simulation in this process ---------------------------------------------------------
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def _run_lambdalab(sc: Scenario, span: float, seed: int) -> dict[str, Any]:
+    rss_start = _maxrss_mb()
+    sys.path.insert(0, str(ROOT))  # the working tree's lambdalab, installed or not
+    import lambdalab
+    from lambdalab.cli import parser, simulate
+
+    argv = ["simulate", "--arrival-rate", f"{sc.rate:g}", "--duration", f"exp:{sc.warm:g}",
+            "--init-duration", f"exp:{sc.init:g}", "--idle-timeout", f"const:{sc.idle:g}",
+            "--concurrency-limit", str(sc.concurrency), "--sim-seconds", f"{span:g}",
+            "--seed", str(seed), "--json"]  # fmt: skip
+    args = parser().parse_args(argv)
+    rss_imported = _maxrss_mb()
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = simulate(args)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {
+        "requests": out["requests"],
+        "wall": wall,
+        "cpu": cpu,
+        "rss_start": rss_start,
+        "rss_imported": rss_imported,
+        "rss_peak": _maxrss_mb(),
+        "mean_envs": out["mean_environments"],
+        "p_cold": out["cold_start_probability"],
+        "rejected": out["throttles"],
+        "cli": "python -m lambdalab " + " ".join(argv),
+        "version": getattr(lambdalab, "__version__", "") or _dist_version("lambdalab"),
+        "file": lambdalab.__file__,
+    }
+
+
+def _run_simfaas(sc: Scenario, span: float, seed: int) -> dict[str, Any]:
+    import warnings
+
+    rss_start = _maxrss_mb()
+    os.environ.setdefault("MPLBACKEND", "Agg")  # simfaas imports matplotlib.pyplot at import time
+    import numpy as np
+    from simfaas.ServerlessSimulator import ServerlessSimulator  # type: ignore[import-not-found,import-untyped,unused-ignore]
+
+    rss_imported = _maxrss_mb()
+    np.random.seed(seed)  # SimFaaS samples from numpy's global generator
+    t0, c0 = time.perf_counter(), time.process_time()
+    sim = ServerlessSimulator(
+        arrival_rate=sc.rate,
+        warm_service_rate=1 / sc.warm,
+        cold_service_rate=1 / sc.cold,
+        expiration_threshold=sc.idle,
+        max_time=span,
+        maximum_concurrency=sc.concurrency,
+    )
+    sim.generate_trace(debug_print=False, progress=False)
+    with warnings.catch_warnings():  # lifespan_avg is the mean of an empty array when nothing expired
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = sim.get_result_dict()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {
+        "requests": int(out["reqs_total"]),
+        "wall": wall,
+        "cpu": cpu,
+        "rss_start": rss_start,
+        "rss_imported": rss_imported,
+        "rss_peak": _maxrss_mb(),
+        "mean_envs": float(out["inst_count_avg"]),
+        "p_cold": float(out["prob_cold"]),
+        "rejected": int(out["reqs_reject"]),
+        "version": _dist_version("simfaas"),
+        "numpy": np.__version__,
+    }
+
+
+def _dist_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "?"
+
+
+def worker(simulator: str, scenario: str, span: float, seed: int) -> None:
+    sc = SCENARIOS[scenario]
+    result = (_run_lambdalab if simulator == "lambdalab" else _run_simfaas)(sc, span, seed)
+    result.update(simulator=simulator, scenario=scenario, span=span, python=platform.python_version())
+    print(json.dumps(result))
+
+
+# -- driver side ------------------------------------------------------------------------------------------
+def _measure(python: str, simulator: str, scenario: str, span: float, seed: int, repeat: int) -> dict[str, Any]:
+    """Run one worker ``repeat`` times; keep the run with the least wall time (best of N)."""
+    cmd = [python, str(Path(__file__).resolve()), "--worker", simulator,
+           "--scenario", scenario, "--sim-seconds", f"{span:g}", "--seed", str(seed)]  # fmt: skip
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    best: dict[str, Any] | None = None
+    walls = []
+    for _ in range(repeat):
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+        if done.returncode != 0:
+            raise SystemExit(f"worker failed: {' '.join(cmd)}\n{done.stderr}")
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        walls.append(result["wall"])
+        if best is None or result["wall"] < best["wall"]:
+            best = result
+    assert best is not None
+    best["repeat"] = repeat
+    best["walls"] = walls
+    print(
+        f"  {simulator:9} ({scenario}) {span:>9,g} s: {best['requests']:>9,} requests in "
+        f"{best['wall']:7.2f} s wall (best of {repeat}: {', '.join(f'{w:.2f}' for w in walls)}) = "
+        f"{best['requests'] / best['wall']:>8,.0f}/s, peak {best['rss_peak']:6.1f} MB",
+        file=sys.stderr,
+        flush=True,
+    )
+    return best
+
+
+def _has_simfaas(python: str) -> bool:
+    if python == sys.executable:
+        import importlib.util
+
+        return importlib.util.find_spec("simfaas") is not None
+    try:
+        done = subprocess.run([python, "-c", "import simfaas"], capture_output=True, env={**os.environ,
+                              "MPLBACKEND": "Agg"})  # fmt: skip
+    except OSError:
+        return False
+    return done.returncode == 0
+
+
+def _rate(r: dict[str, Any]) -> float:
+    return float(r["requests"] / r["wall"])
+
+
+def _steady_rate(short: dict[str, Any], long: dict[str, Any]) -> float:
+    """Extra requests per extra wall-second between two spans: start-up and ramp-up cancel out."""
+    return float((long["requests"] - short["requests"]) / (long["wall"] - short["wall"]))
+
+
+def _row(sc: Scenario, r: dict[str, Any], ratio: str = "") -> str:
+    name = "Lambda Lab" if r["simulator"] == "lambdalab" else "SimFaaS"
+    return (
+        f"| {sc.key} | {name} | {r['span']:,.0f} | {r['requests']:,} | {r['wall']:.2f} | {r['cpu']:.2f} | "
+        f"{_rate(r):,.0f} | {r['rss_peak']:.1f} | {r['rss_peak'] - r['rss_imported']:.1f} | "
+        f"{r['mean_envs']:,.1f} | {r['p_cold']:.4f} | {r['rejected']:,} | {ratio} |"
+    )
+
+
+def _machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kib / 1024**2:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}"
+
+
+def _git() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "lambdalab"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()  # fmt: skip
+    except OSError:
+        return "?"
+    return f"{head}{' + uncommitted changes in lambdalab/' if dirty else ''}" if head else "?"
+
+
+def report(
+    runs: dict[str, Any], plan: dict[str, Any], seed: int, simfaas_python: str, load: tuple[float, float]
+) -> str:
+    a, b = SCENARIOS["a"], SCENARIOS["b"]
+    lam_a, sf_a = runs["a"]["lambdalab"], runs["a"]["simfaas"]
+    lam_b, sf_b = runs["b"]["lambdalab"], runs["b"]["simfaas"]
+    head = plan["a_headline"]
+    ratios_a = {span: _rate(lam_a[span]) / _rate(sf_a[span]) for span in plan["a"]}
+    cpu_ratio_a = (lam_a[head]["requests"] / lam_a[head]["cpu"]) / (sf_a[head]["requests"] / sf_a[head]["cpu"])
+    lam_b_main, sf_b_main = lam_b[plan["b_lambdalab"][-1]], sf_b[plan["b_simfaas"][-1]]
+    ratio_b = _rate(lam_b_main) / _rate(sf_b_main)
+    cpu_ratio_b = (lam_b_main["requests"] / lam_b_main["cpu"]) / (sf_b_main["requests"] / sf_b_main["cpu"])
+    steady_lam = _steady_rate(lam_b[plan["b_lambdalab"][0]], lam_b_main)
+    steady_sf = _steady_rate(sf_b[plan["b_simfaas"][0]], sf_b_main)
+    lam_run, sf_run = lam_a[head], sf_a[head]
+    where = "" if simfaas_python == sys.executable else f" (`{simfaas_python}`)"
+
+    lines = [
+        "# Lambda Lab vs SimFaaS: results",
+        "",
+        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `benchmarks/run.py` on {_machine()}; "
+        f"1-minute load average {load[0]:.2f} before, {load[1]:.2f} after.",
+        f"Lambda Lab {lam_run['version']} (git {_git()}), Python {lam_run['python']}; "
+        f"SimFaaS {sf_run['version']} (numpy {sf_run['numpy']}, Python {sf_run['python']}){where}. Seed {seed}.",
+        "",
+        f"Each row is the best (least wall time) of {lam_run['repeat']} runs in fresh processes, except the "
+        "largest span of (a), run once. Wall s and CPU s: the simulator's own call (build, run, summarise), "
+        "not interpreter start or imports. Peak MB: the worker process's peak RSS (`ru_maxrss`), imports "
+        "included; Sim MB: that peak minus the peak after the imports. Ratio: Lambda Lab's requests per "
+        "wall-second divided by SimFaaS's in the same scenario. Rejected: Lambda Lab throttles, SimFaaS "
+        "rejections.",
+        "",
+        "| Scenario | Simulator | Simulated s | Requests | Wall s | CPU s | Requests / wall-s | Peak MB | Sim MB "
+        "| Mean envs | P(cold) | Rejected | Ratio |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for span in plan["a"]:
+        ratio = f"{ratios_a[span]:.1f}x"
+        lines.append(_row(a, lam_a[span], f"**{ratio}**" if span == head else ratio))
+        lines.append(_row(a, sf_a[span]))
+    for span in plan["b_lambdalab"]:
+        lines.append(_row(b, lam_b[span], f"**{ratio_b:.1f}x**" if span == plan["b_lambdalab"][-1] else ""))
+    for span in plan["b_simfaas"]:
+        lines.append(_row(b, sf_b[span]))
+
+    smallest, largest = lam_a[plan["a"][0]], lam_a[plan["a"][-1]]
+    growth = largest["rss_peak"] - smallest["rss_peak"]
+    flat = growth <= FLAT_TOLERANCE * smallest["rss_peak"]
+    sf_small, sf_large = sf_a[plan["a"][0]], sf_a[plan["a"][-1]]
+    sim_mb = [lam_a[span]["rss_peak"] - lam_a[span]["rss_imported"] for span in plan["a"]]
+
+    def verdict(ok: bool) -> str:
+        return "**met**" if ok else "**NOT met**"
+
+    lines += [
+        "",
+        f"Scenario (a): rate {a.rate:g}/s, warm exp {a.warm:g} s, cold {a.cold:g} s (Lambda Lab: INIT exp "
+        f"{a.init:g} s + handler exp {a.warm:g} s), idle {a.idle:g} s. Scenario (b): rate {b.rate:,g}/s, warm exp "
+        f"{b.warm:g} s, cold {b.cold:g} s (INIT exp {b.init:g} s + handler exp {b.warm:g} s), idle {b.idle:g} s, "
+        f"concurrency limit {b.concurrency:,}. Ratios in bold are the ones the targets are judged on.",
+        "",
+        f"Scenario (b) in steady state (extra requests / extra wall-seconds between the two spans of each "
+        f"simulator, so process start-up and the ramp to ~2,000 instances cancel out): Lambda Lab "
+        f"{steady_lam:,.0f}/s, SimFaaS {steady_sf:,.0f}/s, ratio {steady_lam / steady_sf:.1f}x.",
+        "",
+        "## Targets",
+        "",
+        f"- (a) Lambda Lab >= {TARGET_A:g}x SimFaaS requests/wall-second: {ratios_a[head]:.1f}x at "
+        f"~{lam_a[head]['requests']:,} requests ({', '.join(f'{r:.1f}x' for r in ratios_a.values())} at the three "
+        f"spans; {cpu_ratio_a:.1f}x per CPU-second): {verdict(ratios_a[head] >= TARGET_A)}.",
+        f"- (b) Lambda Lab >= {TARGET_B:g}x SimFaaS requests/wall-second: {ratio_b:.1f}x "
+        f"({lam_b_main['requests']:,} vs {sf_b_main['requests']:,} requests; {cpu_ratio_b:.1f}x per CPU-second; "
+        f"steady state {steady_lam / steady_sf:.1f}x): {verdict(ratio_b >= TARGET_B)}.",
+        f"- Lambda Lab's memory flat as requests grow (peak RSS at the largest span within "
+        f"{FLAT_TOLERANCE:.0%} of the peak at the smallest): {smallest['rss_peak']:.1f} MB at "
+        f"{smallest['requests']:,} requests, {largest['rss_peak']:.1f} MB at {largest['requests']:,} "
+        f"({growth:+.1f} MB; the simulation's own share {' -> '.join(f'{m:.1f}' for m in sim_mb)} MB): "
+        f"{verdict(flat)}. SimFaaS over the same spans: {sf_small['rss_peak']:.1f} -> {sf_large['rss_peak']:.1f} MB.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cli.add_argument("--quick", action="store_true", help="short spans: a smoke test of about a minute")
+    cli.add_argument("--seed", type=int, default=0)
+    cli.add_argument(
+        "--repeat",
+        type=int,
+        default=2,
+        metavar="N",
+        help="runs per measurement, best (least wall time) kept (default 2)",
+    )
+    cli.add_argument(
+        "--simfaas-python",
+        default=os.environ.get("SIMFAAS_PYTHON", sys.executable),
+        metavar="PATH",
+        help="interpreter that has simfaas (default: this one; env SIMFAAS_PYTHON)",
+    )
+    cli.add_argument("--out", default=str(HERE / "results.md"), help="Markdown file to write ('-': none)")
+    cli.add_argument("--worker", choices=["lambdalab", "simfaas"], help=argparse.SUPPRESS)
+    cli.add_argument("--scenario", choices=sorted(SCENARIOS), help=argparse.SUPPRESS)
+    cli.add_argument("--sim-seconds", type=float, help=argparse.SUPPRESS)
+    args = cli.parse_args(argv)  # fmt: skip
+
+    if args.worker:
+        worker(args.worker, args.scenario, args.sim_seconds, args.seed)
+        return 0
+
+    if not _has_simfaas(args.simfaas_python):
+        print(
+            f"benchmarks/run.py: SimFaaS is not importable by {args.simfaas_python}.\n"
+            f"Install it (SimFaaS 0.2.2 and what it needs beyond requirements.txt) with:\n\n"
+            f"    {sys.executable} -m {INSTALL_HINT}\n\n"
+            "or pass --simfaas-python PATH (or set SIMFAAS_PYTHON) to a venv's python that has it.",
+            file=sys.stderr,
+        )
+        return 2
+
+    plan = PLANS["quick" if args.quick else "full"]
+    started = time.perf_counter()
+    runs: dict[str, dict[str, dict[float, dict[str, Any]]]] = {"a": {}, "b": {}}
+    pythons = {"lambdalab": sys.executable, "simfaas": args.simfaas_python}
+    load_before = os.getloadavg()[0]
+    print(f"Load average before: {load_before:.2f}. Scenario (a): both simulators at each span", file=sys.stderr)
+    for sim_name in ("lambdalab", "simfaas"):
+        runs["a"][sim_name] = {
+            # the largest span (memory flatness, ~1M requests) runs once: its wall time is long and stable
+            s: _measure(pythons[sim_name], sim_name, "a", s, args.seed, 1 if s == plan["a"][-1] else args.repeat)
+            for s in plan["a"]
+        }
+    print("Scenario (b)", file=sys.stderr)
+    for sim_name in ("lambdalab", "simfaas"):
+        spans = plan[f"b_{sim_name}"]
+        runs["b"][sim_name] = {s: _measure(pythons[sim_name], sim_name, "b", s, args.seed, args.repeat) for s in spans}
+    load = (load_before, os.getloadavg()[0])
+    text = report(runs, plan, args.seed, args.simfaas_python, load)
+    text += f"Total time of this benchmark run: {time.perf_counter() - started:.0f} s.\n"
+    print(text)
+    if args.out != "-":
+        Path(args.out).write_text(text)
+        print(f"(written to {args.out})", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

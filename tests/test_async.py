@@ -1,0 +1,175 @@
+"""Asynchronous invocation: retries, event age, dead-letter queues, destinations, the ledger."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import lambdalab as ll
+
+
+def fresh(era: str = "today", seed: int = 1) -> ll.Lambda:
+    return ll.Lambda(ll.Simulation(seed=seed), era=era)
+
+
+def test_event_is_accepted_with_202_then_run() -> None:
+    aws = fresh()
+    aws.create_function("f", lambda event, context: event["n"] * 2)
+    response = aws.invoke(FunctionName="f", Payload={"n": 21}, InvocationType="Event")
+    assert response["StatusCode"] == 202 and response["Payload"].read() == b""
+    assert aws.requests().empty  # nothing has run yet: the event waits in the queue
+    aws.sim.run()
+    assert aws.events().place.tolist() == ["processed"]
+    assert aws.requests().outcome.tolist() == ["success"]
+
+
+def test_function_errors_are_retried_twice_a_minute_then_two_minutes_apart() -> None:
+    aws = fresh()
+    dlq = aws.create_queue("dlq")
+    aws.create_function("f", duration="const:0.5", error_rate=1.0)
+    aws.update_function_configuration(FunctionName="f", DeadLetterConfig={"TargetArn": dlq.arn})
+    aws.invoke(FunctionName="f", Payload={"order": 7}, InvocationType="Event")
+    aws.sim.run()
+    attempts = aws.requests().sort_values("start")
+    assert attempts.attempt.tolist() == [1, 2, 3]
+    starts = attempts.start.tolist()
+    assert starts[1] - attempts.end.iloc[0] == pytest.approx(60.0)
+    assert starts[2] - attempts.end.iloc[1] == pytest.approx(120.0)
+    assert aws.events().place.tolist() == ["dead_lettered"] and len(dlq) == 1
+    message = dlq.visible[0]
+    assert json.loads(message.body) == {"order": 7}  # the DLQ gets the event itself
+    assert set(message.attributes) == {"RequestID", "ErrorCode", "ErrorMessage"}
+    assert message.attributes["RequestID"] == attempts.request_id.iloc[0]
+
+
+@pytest.mark.parametrize("retries", [0, 1, 2])
+def test_maximum_retry_attempts(retries: int) -> None:
+    aws = fresh()
+    aws.create_function("f", duration="const:0.1", error_rate=1.0)
+    aws.put_function_event_invoke_config(FunctionName="f", MaximumRetryAttempts=retries)
+    aws.invoke(FunctionName="f", InvocationType="Event")
+    aws.sim.run()
+    assert len(aws.requests()) == retries + 1
+    assert aws.events().reason.tolist() == ["RetriesExhausted"] and aws.events().place.tolist() == ["dropped"]
+
+
+def test_event_age_limit_stops_retries() -> None:
+    aws = fresh()
+    aws.create_function("f", duration="const:0.1", error_rate=1.0)
+    aws.put_function_event_invoke_config(FunctionName="f", MaximumEventAgeInSeconds=90)
+    aws.invoke(FunctionName="f", InvocationType="Event")
+    aws.sim.run()
+    assert len(aws.requests()) == 2  # the second retry would start at ~180 s, past the 90 s limit
+    assert aws.events().reason.tolist() == ["EventAgeExceeded"]
+
+
+def test_throttled_events_wait_and_retry_with_backoff_up_to_six_hours() -> None:
+    aws = fresh()
+    aws.create_function("f", duration="const:0.1", reserved_concurrency=0)
+    aws.invoke(FunctionName="f", InvocationType="Event")
+    aws.sim.run()
+    records = aws.requests()
+    assert set(records.outcome) == {"throttled"}
+    gaps = records.arrival.diff().dropna().tolist()
+    assert gaps[:4] == [1.0, 2.0, 4.0, 8.0] and max(gaps) == 300.0
+    assert records.arrival.max() <= 6 * 3600
+    assert aws.events().reason.tolist() == ["EventAgeExceeded"]
+
+
+def test_destinations_receive_aws_invocation_records() -> None:
+    aws = fresh()
+    ok, failed = aws.create_event_bus("ok"), aws.create_topic("failed")
+    aws.create_function("good", duration="const:0.1")
+    aws.create_function("bad", duration="const:0.1", error_rate=1.0)
+    for name in ("good", "bad"):
+        aws.put_function_event_invoke_config(
+            FunctionName=name,
+            MaximumRetryAttempts=1,
+            DestinationConfig={"OnSuccess": {"Destination": ok.arn}, "OnFailure": {"Destination": failed.arn}},
+        )
+        aws.invoke(FunctionName=name, Payload={"who": name}, InvocationType="Event")
+    aws.sim.run()
+    success, failure = json.loads(ok.messages[0]["body"]), json.loads(failed.messages[0]["body"])
+    for record in (success, failure):
+        assert set(record) == {
+            "version",
+            "timestamp",
+            "requestContext",
+            "requestPayload",
+            "responseContext",
+            "responsePayload",
+        }
+    assert success["requestContext"]["condition"] == "Success" and success["requestPayload"] == {"who": "good"}
+    assert failure["requestContext"]["condition"] == "RetriesExhausted"
+    assert failure["requestContext"]["approximateInvokeCount"] == 2
+    assert failure["responseContext"]["functionError"] == "Unhandled"
+    assert failure["requestContext"]["functionArn"].endswith("function:bad:$LATEST")
+    assert aws.ledger.counts()["destination"] == 1 and aws.ledger.counts()["processed"] == 1
+
+
+def test_a_function_can_be_a_destination() -> None:
+    aws = fresh()
+    seen: list[dict] = []
+    aws.create_function("bad", duration="const:0.1", error_rate=1.0)
+    aws.create_function("handler", lambda event, context: seen.append(event))
+    aws.put_function_event_invoke_config(
+        FunctionName="bad", MaximumRetryAttempts=0, DestinationConfig={"OnFailure": {"Destination": "handler"}}
+    )
+    aws.invoke(FunctionName="bad", Payload={"x": 1}, InvocationType="Event")
+    aws.sim.run()
+    assert seen[0]["requestPayload"] == {"x": 1}
+
+
+def test_2019_has_two_fixed_retries_and_a_dlq_only() -> None:
+    aws = fresh("2019")
+    topic = aws.create_topic("dlq")
+    aws.create_function("f", duration="const:0.1", error_rate=1.0)
+    with pytest.raises(ll.InvalidParameterValueException, match="November 2019"):
+        aws.put_function_event_invoke_config(FunctionName="f", MaximumRetryAttempts=0)
+    aws.update_function_configuration(FunctionName="f", DeadLetterConfig={"TargetArn": topic.arn})
+    aws.invoke(FunctionName="f", InvocationType="Event")
+    aws.sim.run()
+    assert len(aws.requests()) == 3 and len(topic.messages) == 1
+
+
+@pytest.mark.parametrize(("error_rate", "retries"), [(0.5, 2), (0.3, 1), (0.6, 0)])
+def test_dead_letter_fraction_is_p_to_the_retries_plus_one(error_rate: float, retries: int) -> None:
+    """Independent failures: an event is dead-lettered only if all retries + 1 attempts fail."""
+    aws = ll.Lambda(ll.Simulation(seed=5), keep_records=False, logs=False)
+    dlq = aws.create_queue("dlq")
+    aws.create_function("f", duration="const:0.05", error_rate=error_rate)
+    aws.put_function_event_invoke_config(FunctionName="f", MaximumRetryAttempts=retries)
+    aws.update_function_configuration(FunctionName="f", DeadLetterConfig={"TargetArn": dlq.arn})
+    ll.poisson(aws, "f", 20, until=1500, invocation_type="Event")
+    aws.sim.run()
+    counts = aws.ledger.counts()
+    total = sum(counts.values())
+    assert counts["in_flight"] == 0 and total > 25_000
+    expected = error_rate ** (retries + 1)
+    assert counts["dead_lettered"] / total == pytest.approx(expected, rel=0.05)
+    assert counts["processed"] + counts["dead_lettered"] == total
+
+
+def test_at_least_once_delivery_can_duplicate_and_is_counted() -> None:
+    aws = ll.Lambda(ll.Simulation(seed=9))
+    aws.asynchronous.duplicate_probability = 0.1
+    aws.create_function("f", duration="const:0.01")
+    for _ in range(2000):
+        aws.invoke(FunctionName="f", InvocationType="Event")
+    aws.sim.run()
+    events = aws.events()
+    duplicates = (events.source == "async-duplicate").sum()
+    assert 150 < duplicates < 250 and duplicates == aws.asynchronous.duplicates
+    assert (events.place == "processed").all() and len(events) == 2000 + duplicates
+
+
+def test_event_invoke_config_validation() -> None:
+    aws = fresh()
+    aws.create_function("f", duration="const:0.1")
+    with pytest.raises(ll.ValidationException, match="between 0 and 2"):
+        aws.put_function_event_invoke_config(FunctionName="f", MaximumRetryAttempts=3)
+    with pytest.raises(ll.ValidationException, match="between 60 and 21600"):
+        aws.put_function_event_invoke_config(FunctionName="f", MaximumEventAgeInSeconds=30)
+    with pytest.raises(ll.ResourceNotFoundException):
+        aws.put_function_event_invoke_config(FunctionName="f", DestinationConfig={"OnFailure": {"Destination": "nope"}})

@@ -1,0 +1,304 @@
+"""CreateFunction's validation, through Lambda.create_function, with AWS's exceptions and messages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+import lambdalab as ll
+from lambdalab.quotas import RESERVED_ENV_VARS
+
+
+def handler(event: Any, context: Any) -> str:
+    return "ok"
+
+
+def service(era: str = "today") -> ll.Lambda:
+    return ll.Lambda(ll.Simulation(seed=3), era=era)
+
+
+def create(era: str = "today", name: str = "f", **settings: Any) -> ll.Lambda:
+    aws = service(era)
+    if era == "2019":
+        settings.setdefault("runtime", "python3.7")
+    aws.create_function(name, handler, **settings)
+    return aws
+
+
+def constraint(value: object, field: str, rule: str) -> str:
+    return f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: {rule}"
+
+
+# -- name, runtime, handler, role ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["my function", "x" * 65, ""])
+def test_bad_function_name_is_a_validation_error(name: str) -> None:
+    with pytest.raises(ll.ValidationException) as caught:
+        create(name=name)
+    assert caught.value.status_code == 400
+    assert caught.value.message.startswith(f"1 validation error detected: Value '{name}' at 'functionName' ")
+
+
+def test_good_function_names_are_accepted() -> None:
+    for name in ("f", "my-function_2", "x" * 64):
+        assert name in create(name=name).functions
+
+
+@pytest.mark.parametrize(
+    ("era", "runtime", "accepted"),
+    [
+        ("2019", "python3.7", True),
+        ("2019", "python3.12", False),
+        ("today", "python3.12", True),
+        ("today", "python3.7", False),
+    ],
+)
+def test_runtimes_are_checked_per_era(era: str, runtime: str, accepted: bool) -> None:
+    if accepted:
+        assert create(era, runtime=runtime).function("f").config.runtime == runtime
+        return
+    with pytest.raises(ll.InvalidParameterValueException) as caught:
+        create(era, runtime=runtime)
+    assert caught.value.message.startswith(f"The runtime parameter of {runtime} is not supported for creating ")
+
+
+@pytest.mark.parametrize(("era", "runtime"), [("2019", "python3.7"), ("today", "python3.12")])
+def test_the_default_runtime_is_the_eras_python(era: str, runtime: str) -> None:
+    assert service(era).create_function("f", handler).config.runtime == runtime
+
+
+def test_handler_with_whitespace_is_a_validation_error() -> None:
+    with pytest.raises(ll.ValidationException, match="at 'handler'"):
+        create(handler="app .handler")
+
+
+@pytest.mark.parametrize("role", ["lambda-role", "arn:aws:iam::123:role/x"])
+def test_bad_role_arn_is_a_validation_error(role: str) -> None:
+    with pytest.raises(ll.ValidationException) as caught:
+        create(role=role)
+    assert caught.value.message.startswith(constraint(role, "role", "Member must satisfy regular expression"))
+
+
+# -- memory, timeout, storage --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("era", ["2019", "today"])
+def test_memory_below_128_has_aws_message(era: str) -> None:
+    with pytest.raises(ll.ValidationException) as caught:
+        create(era, memory_size=64)
+    assert caught.value.message == (
+        "1 validation error detected: Value '64' at 'memorySize' failed to satisfy constraint: "
+        "Member must have value greater than or equal to 128"
+    )
+
+
+@pytest.mark.parametrize(("era", "memory", "maximum"), [("2019", 3072, 3008), ("today", 10_241, 10_240)])
+def test_memory_above_the_era_maximum_is_refused(era: str, memory: int, maximum: int) -> None:
+    with pytest.raises(ll.ValidationException) as caught:
+        create(era, memory_size=memory)
+    assert caught.value.message.startswith(
+        constraint(memory, "memorySize", f"Member must have value less than or equal to {maximum}")
+    )
+
+
+@pytest.mark.parametrize("memory", [200, 1769])
+def test_2019_memory_must_be_in_64_mb_steps(memory: int) -> None:
+    with pytest.raises(ll.InvalidParameterValueException, match="64 MB steps"):
+        create("2019", memory_size=memory)
+    assert create("today", memory_size=memory).function("f").config.memory_size == memory
+
+
+@pytest.mark.parametrize(("era", "memory"), [("2019", 3008), ("today", 10_240)])
+def test_memory_in_range_is_accepted(era: str, memory: int) -> None:
+    assert create(era, memory_size=memory).function("f").config.memory_size == memory
+
+
+def test_timeout_zero_is_a_validation_error() -> None:
+    with pytest.raises(ll.ValidationException) as caught:
+        create(timeout=0)
+    assert caught.value.message == constraint(0, "timeout", "Member must have value greater than or equal to 1")
+
+
+def test_timeout_over_15_minutes_is_refused() -> None:
+    with pytest.raises(ll.LambdaError) as caught:
+        create(timeout=901)
+    assert caught.value.status_code == 400
+    assert "901" in caught.value.message and "900" in caught.value.message
+    assert create(timeout=900).function("f").config.timeout == 900
+
+
+@pytest.mark.parametrize(
+    ("era", "size", "rule"),
+    [
+        ("today", 511, "Member must have value greater than or equal to 512"),
+        ("today", 10_241, "Member must have value less than or equal to 10240"),
+        ("2019", 1024, "Member must have value less than or equal to 512"),
+    ],
+)
+def test_ephemeral_storage_out_of_range_is_refused(era: str, size: int, rule: str) -> None:
+    with pytest.raises(ll.ValidationException) as caught:
+        create(era, ephemeral_storage=size)
+    assert caught.value.message.startswith(constraint(size, "ephemeralStorage.size", rule))
+
+
+# -- environment variables -----------------------------------------------------------------------------
+
+
+def test_reserved_environment_variable_has_aws_message() -> None:
+    with pytest.raises(ll.InvalidParameterValueException) as caught:
+        create(environment={"TABLE": "t", "AWS_REGION": "eu-west-1"})
+    assert caught.value.message == (
+        "Lambda was unable to configure your environment variables because the environment variables you have "
+        "provided contains reserved keys that are currently not supported for modification. "
+        "Reserved keys used in this request: AWS_REGION"
+    )
+
+
+@pytest.mark.parametrize("key", ["AWS_LAMBDA_FUNCTION_NAME", "AWS_SESSION_TOKEN", "LAMBDA_TASK_ROOT"])
+def test_reserved_keys_are_refused(key: str) -> None:
+    assert key in RESERVED_ENV_VARS
+    with pytest.raises(ll.InvalidParameterValueException) as caught:
+        create(environment={key: "x"})
+    assert caught.value.message.endswith(f"Reserved keys used in this request: {key}")
+
+
+@pytest.mark.parametrize("key", ["_HANDLER", "_X_AMZN_TRACE_ID"])
+def test_reserved_keys_starting_with_underscore_already_fail_the_key_pattern(key: str) -> None:
+    with pytest.raises(ll.ValidationException, match=r"at 'environment\.variables'"):
+        create(environment={key: "x"})
+
+
+def test_several_reserved_keys_are_listed_in_order() -> None:
+    with pytest.raises(ll.InvalidParameterValueException) as caught:
+        create(environment={"AWS_REGION": "x", "AWS_ACCESS_KEY_ID": "y"})
+    assert caught.value.message.endswith("Reserved keys used in this request: AWS_ACCESS_KEY_ID,AWS_REGION")
+
+
+def test_environment_over_4_kb_has_aws_message() -> None:
+    variables = {"BIG": "x" * 4087}  # {"BIG":"xxx..."} measures 4097 bytes
+    with pytest.raises(ll.InvalidParameterValueException) as caught:
+        create(environment=variables)
+    prefix = (
+        "Lambda was unable to configure your environment variables because the environment variables you have "
+        "provided exceeded the 4KB limit. String measured: "
+    )
+    assert caught.value.message.startswith(prefix)
+    assert caught.value.message == prefix + json.dumps(variables, separators=(",", ":"))
+
+
+def test_environment_of_exactly_4_kb_is_accepted() -> None:
+    variables = {"BIG": "x" * 4086}
+    assert len(json.dumps(variables, separators=(",", ":"))) == 4096
+    assert create(environment=variables).function("f").config.environment == variables
+
+
+@pytest.mark.parametrize("key", ["1ABC", "BAD-KEY", "A", "has space"])
+def test_bad_environment_variable_key_is_a_validation_error(key: str) -> None:
+    with pytest.raises(ll.ValidationException) as caught:
+        create(environment={key: "v"})
+    assert caught.value.message.startswith(constraint(key, "environment.variables", "Member must satisfy"))
+
+
+def test_environment_variable_value_must_be_a_string() -> None:
+    with pytest.raises(ll.InvalidParameterValueException, match="must be a string"):
+        create(environment={"PORT": 8080})
+
+
+# -- architecture and concurrency ----------------------------------------------------------------------
+
+
+def test_arm64_is_refused_in_2019_and_accepted_today() -> None:
+    with pytest.raises(ll.InvalidParameterValueException, match="arm64"):
+        create("2019", architecture=ll.Architecture.ARM64)
+    assert create("today", architecture="arm64").function("f").config.architecture == "arm64"
+
+
+def test_unknown_architecture_is_a_validation_error() -> None:
+    with pytest.raises(ll.ValidationException, match="at 'architectures'"):
+        create(architecture="sparc")
+
+
+def test_provisioned_concurrency_is_refused_in_2019() -> None:
+    with pytest.raises(ll.InvalidParameterValueException, match="December 2019"):
+        create("2019", provisioned_concurrency=1)
+    aws = create("2019")
+    with pytest.raises(ll.InvalidParameterValueException, match="December 2019"):
+        aws.put_provisioned_concurrency_config(FunctionName="f", ProvisionedConcurrentExecutions=1)
+
+
+RESERVED_MESSAGE = (
+    "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution "
+    "below its minimum value of [100]."
+)
+
+
+def test_reserved_concurrency_must_leave_100_unreserved() -> None:
+    with pytest.raises(ll.InvalidParameterValueException) as caught:
+        create(reserved_concurrency=901)
+    assert caught.value.message == RESERVED_MESSAGE
+    assert create(reserved_concurrency=900).function("f").config.reserved_concurrency == 900
+
+
+def test_reserved_concurrency_counts_every_function() -> None:
+    aws = create(name="a", reserved_concurrency=500)
+    with pytest.raises(ll.InvalidParameterValueException) as caught:
+        aws.create_function("b", handler, reserved_concurrency=401)
+    assert caught.value.message == RESERVED_MESSAGE
+    aws.create_function("c", handler)
+    with pytest.raises(ll.InvalidParameterValueException) as caught:
+        aws.put_function_concurrency(FunctionName="c", ReservedConcurrentExecutions=401)
+    assert caught.value.message == RESERVED_MESSAGE
+    assert aws.put_function_concurrency(FunctionName="c", ReservedConcurrentExecutions=400) == {
+        "ReservedConcurrentExecutions": 400
+    }
+
+
+def test_negative_reserved_concurrency_is_a_validation_error() -> None:
+    with pytest.raises(ll.ValidationException, match="at 'reservedConcurrentExecutions'"):
+        create(reserved_concurrency=-1)
+
+
+# -- a refused create leaves nothing behind ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"memory_size": 64}, {"environment": {"AWS_REGION": "x"}}, {"reserved_concurrency": 901}],
+    ids=["memory", "reserved-env", "reserved-concurrency"],
+)
+def test_a_refused_create_leaves_no_function(settings: dict[str, Any]) -> None:
+    aws = service()
+    with pytest.raises(ll.LambdaError):
+        aws.create_function("f", handler, **settings)
+    with pytest.raises(ll.ResourceNotFoundException):
+        aws.function("f")
+    aws.create_function("f", handler)  # the name is still free
+    assert aws.invoke(FunctionName="f")["Payload"].read() == b'"ok"'
+
+
+@pytest.mark.xfail(
+    reason="BUG: create_function registers the function before put_provisioned_concurrency_config checks the "
+    "provisioned concurrency, so a refused create leaves the function behind (the retry is a conflict)",
+    strict=True,
+)
+def test_a_create_refused_for_its_provisioned_concurrency_leaves_no_function() -> None:
+    aws = service()
+    with pytest.raises(ll.InvalidParameterValueException, match="exceeds the available"):
+        aws.create_function("f", handler, provisioned_concurrency=950)
+    assert "f" not in aws.functions
+
+
+def test_config_object_and_keyword_settings_do_not_mix() -> None:
+    aws = service()
+    with pytest.raises(TypeError):
+        aws.create_function(ll.FunctionConfig("f"), handler, memory_size=256)
+
+
+def test_a_function_config_object_is_accepted() -> None:
+    aws = service()
+    fn = aws.create_function(ll.FunctionConfig("f", memory_size=256, timeout=10), handler)
+    assert (fn.config.memory_size, fn.config.timeout) == (256, 10)
+    assert fn.config.arn == "arn:aws:lambda:us-east-1:123456789012:function:f"

@@ -1,0 +1,496 @@
+"""Handler code on virtual time: the clock, CPU, environment variables, logs and failures (lambdalab.runtime)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+import lambdalab as ll
+from lambdalab.invoke import InvocationResult
+
+FIXED = ll.ColdStartModel(
+    sandbox=ll.Dist("const", 0.0),
+    code_download=ll.Dist("const", 0.0),
+    unpack=ll.Dist("const", 0.0),
+    runtime_init=ll.Dist("const", 0.25),
+    eni=None,
+    idle_lifetime=ll.Dist("const", 600.0),
+)
+"""A cold start of exactly 0.25 s of INIT, so that times are exact binary fractions."""
+
+
+def service(era: str = "today", seed: int = 11, **kwargs: Any) -> ll.Lambda:
+    return ll.Lambda(ll.Simulation(seed=seed, **kwargs.pop("sim", {})), era=era, cold_start=FIXED, **kwargs)
+
+
+def create(aws: ll.Lambda, source: str, name: str = "f", **settings: Any) -> None:
+    aws.create_function(name, ll.Code.from_source(source, "app.py"), handler="app.handler", **settings)
+
+
+def call(aws: ll.Lambda, name: str = "f", event: Any = None) -> InvocationResult:
+    """A synchronous request, run to its end; its result."""
+    box: list[InvocationResult] = []
+    aws.submit(name, json.dumps(event if event is not None else {}), callback=box.append)
+    aws.sim.run_until(lambda: bool(box))
+    return box[0]
+
+
+def messages(aws: ll.Lambda, name: str = "f") -> list[str]:
+    return [event.message for _, event in aws.log_group(name).events()]
+
+
+@pytest.fixture
+def root_logger() -> Iterator[logging.Logger]:
+    """The host's root logger, its level restored after a handler changed it."""
+    root = logging.getLogger()
+    level = root.level
+    yield root
+    root.setLevel(level)
+
+
+# -- time ----------------------------------------------------------------------------------------------
+
+SLEEPER = """\
+import time
+
+
+def handler(event, context):
+    time.sleep(event["sleep"])
+    return "slept"
+"""
+
+
+def test_sleep_advances_virtual_time_without_sleeping(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_sleeps: list[float] = []
+    monkeypatch.setattr(time, "sleep", real_sleeps.append)  # what the handler would reach if not swapped
+    aws = service()
+    create(aws, SLEEPER, timeout=900)
+    result = call(aws, event={"sleep": 800})
+    assert real_sleeps == []
+    assert result.json() == "slept"
+    assert result.duration == 800.0
+    assert result.end - result.start == 800.0
+    report = messages(aws)[-1]
+    assert "\tDuration: 800000.00 ms\t" in report
+
+
+def test_a_long_virtual_sleep_runs_fast() -> None:
+    aws = service()
+    create(aws, SLEEPER, timeout=900)
+    started = time.perf_counter()
+    result = call(aws, event={"sleep": 890})
+    assert result.duration == 890.0
+    assert time.perf_counter() - started < 60  # a real sleep would take 890 s
+    assert time.sleep.__module__ == "time"  # the real function is back
+
+
+CLOCK = """\
+import time
+
+
+def handler(event, context):
+    t0, m0, left0 = time.time(), time.monotonic(), context.get_remaining_time_in_millis()
+    time.sleep(1.25)
+    return {
+        "time": [t0, time.time()],
+        "time_ns": time.time_ns(),
+        "monotonic": [m0, time.monotonic()],
+        "perf_counter": time.perf_counter(),
+        "left": [left0, context.get_remaining_time_in_millis()],
+    }
+"""
+
+
+def test_time_reads_the_virtual_clock() -> None:
+    epoch = datetime(2019, 11, 1, tzinfo=timezone.utc)
+    aws = service(sim={"epoch": epoch})
+    create(aws, CLOCK)
+    result = call(aws)
+    out = result.json()
+    assert result.start == 0.25
+    assert out["time"] == [epoch.timestamp() + 0.25, epoch.timestamp() + 1.5]
+    assert out["time_ns"] == int((epoch.timestamp() + 1.5) * 1e9)
+    assert out["monotonic"] == [0.25, 1.5]
+    assert out["perf_counter"] == 1.5
+
+
+def test_remaining_time_counts_down_in_virtual_time() -> None:
+    aws = service()
+    create(aws, CLOCK, timeout=3)
+    assert call(aws).json()["left"] == [3000, 1750]
+    assert call(aws).json()["left"] == [3000, 1750]  # each invocation has its own deadline
+
+
+def test_sleep_in_init_counts_as_init_duration() -> None:
+    source = "import time\n\ntime.sleep(2)\n\n\ndef handler(event, context):\n    return 1\n"
+    aws = service()
+    create(aws, source)
+    result = call(aws)
+    assert result.cold
+    assert result.init_duration == 2.25  # 0.25 s runtime start + 2 s of module code
+    assert result.duration == 0.0
+    assert messages(aws)[-1].endswith("\tInit Duration: 2250.00 ms\t")
+
+
+# -- CPU -----------------------------------------------------------------------------------------------
+
+COMPUTE = """\
+import lambdalab
+
+
+def handler(event, context):
+    lambdalab.compute(event["cpu"], threads=event.get("threads", 1))
+    return "done"
+"""
+
+
+@pytest.mark.parametrize("memory", [128, 1024, 1769])
+def test_compute_takes_1769_over_memory_seconds_below_one_vcpu(memory: int) -> None:
+    aws = service()
+    create(aws, COMPUTE, memory_size=memory, timeout=900)
+    result = call(aws, event={"cpu": 1.0})
+    assert result.outcome == "success"
+    assert result.duration == pytest.approx(1769 / memory)
+
+
+@pytest.mark.parametrize(
+    ("memory", "threads", "seconds"),
+    [
+        (1024, 4, 1769 / 1024),  # below one vCPU, threads do not help
+        (3538, 1, 1.0),  # one thread never goes faster than one vCPU
+        (3538, 2, 0.5),
+        (3538, 8, 0.5),  # capped at memory / 1769 = 2 vCPUs
+        (10_240, 16, 1769 / 10_240),
+    ],
+)
+def test_compute_threads_help_up_to_memory_over_1769_vcpus(memory: int, threads: int, seconds: float) -> None:
+    aws = service()
+    create(aws, COMPUTE, memory_size=memory, timeout=900)
+    assert call(aws, event={"cpu": 1.0, "threads": threads}).duration == pytest.approx(seconds)
+
+
+def test_compute_past_the_timeout_times_out() -> None:
+    aws = service()
+    create(aws, COMPUTE, memory_size=128, timeout=10)  # 1 s of CPU at 128 MB takes 13.8 s
+    result = call(aws, event={"cpu": 1.0})
+    assert result.outcome == "timeout"
+    assert result.duration == 10.0
+
+
+def test_compute_outside_a_handler_is_an_error() -> None:
+    with pytest.raises(RuntimeError, match="not inside a lambdalab handler"):
+        ll.compute(1.0)
+
+
+# -- environment ---------------------------------------------------------------------------------------
+
+ENVIRON = """\
+import os
+
+TABLE_AT_INIT = os.environ.get("TABLE_NAME")
+
+
+def handler(event, context):
+    return {"environ": dict(os.environ), "at_init": TABLE_AT_INIT, "stream": context.log_stream_name}
+"""
+
+
+def test_environ_has_the_function_variables_and_lambdas_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAMBDALAB_HOST_ONLY", "yes")
+    aws = service(region="eu-west-1")
+    create(aws, ENVIRON, name="orders", memory_size=256, environment={"TABLE_NAME": "orders-table"})
+    out = call(aws, "orders").json()
+    environ = out["environ"]
+    assert environ["TABLE_NAME"] == "orders-table"
+    assert out["at_init"] == "orders-table"  # INIT sees the variables too
+    assert environ["AWS_LAMBDA_FUNCTION_NAME"] == "orders"
+    assert environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
+    assert environ["AWS_LAMBDA_FUNCTION_VERSION"] == "$LATEST"
+    assert environ["AWS_REGION"] == "eu-west-1"
+    assert environ["AWS_LAMBDA_LOG_GROUP_NAME"] == "/aws/lambda/orders"
+    assert environ["AWS_LAMBDA_LOG_STREAM_NAME"] == out["stream"]
+    assert out["stream"] in aws.log_group("orders").streams
+    assert environ["_HANDLER"] == "app.handler"
+    assert environ["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.12"
+    assert environ["LAMBDA_TASK_ROOT"] == "/var/task"
+    assert environ["AWS_LAMBDA_INITIALIZATION_TYPE"] == "on-demand"
+    assert "LAMBDALAB_HOST_ONLY" not in environ  # the host's variables stay outside
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["return 1", "raise KeyError('x')", "import time; time.sleep(10)", "import sys; sys.exit(1)"],
+    ids=["returns", "raises", "times-out", "exits"],
+)
+def test_environ_is_restored_after_the_handler(body: str) -> None:
+    before = dict(os.environ)
+    aws = service()
+    create(aws, f"import os\n\n\ndef handler(event, context):\n    os.environ['SET_BY_HANDLER'] = '1'\n    {body}\n")
+    call(aws)
+    assert dict(os.environ) == before
+
+
+@pytest.mark.xfail(
+    reason="BUG: os.environ is reset to the function's configuration at every invocation, so a change a "
+    "handler makes is lost on the next warm invocation (on Lambda the process, and its environ, persist)",
+    strict=True,
+)
+def test_environ_changes_persist_across_warm_invocations() -> None:
+    source = """\
+import os
+
+
+def handler(event, context):
+    seen = os.environ.get("COUNTER", "0")
+    os.environ["COUNTER"] = str(int(seen) + 1)
+    return seen
+"""
+    aws = service()
+    create(aws, source)
+    assert [call(aws).json() for _ in range(3)] == ["0", "1", "2"]
+
+
+def test_context_has_the_python_attributes() -> None:
+    source = """\
+def handler(event, context):
+    return {
+        "request_id": context.aws_request_id,
+        "function_name": context.function_name,
+        "function_version": context.function_version,
+        "arn": context.invoked_function_arn,
+        "memory": context.memory_limit_in_mb,
+        "group": context.log_group_name,
+    }
+"""
+    aws = service()
+    create(aws, source, name="ctx", memory_size=512)
+    result = call(aws, "ctx")
+    assert result.json() == {
+        "request_id": result.request_id,
+        "function_name": "ctx",
+        "function_version": "$LATEST",
+        "arn": "arn:aws:lambda:us-east-1:123456789012:function:ctx",
+        "memory": "512",  # a string, as on AWS
+        "group": "/aws/lambda/ctx",
+    }
+
+
+# -- logs ----------------------------------------------------------------------------------------------
+
+LOGGING = """\
+import logging
+import time
+
+logger = logging.getLogger()
+
+
+def handler(event, context):
+    logger.setLevel(logging.INFO)
+    print("hello from print")
+    time.sleep(1.5)
+    logger.info("hello from %s", "logging")
+    logging.getLogger("app.db").debug("below the level: not logged")
+    logger.warning("careful")
+    return "ok"
+"""
+
+
+def test_print_and_logging_reach_the_log_group_in_the_runtime_format(root_logger: logging.Logger) -> None:
+    aws = service()
+    create(aws, LOGGING)
+    result = call(aws)
+    rid = result.request_id
+    lines = messages(aws)
+    assert lines[0] == f"START RequestId: {rid} Version: $LATEST"
+    assert lines[1:4] == [
+        "hello from print",
+        f"[INFO]\t2026-01-01T00:00:01.750Z\t{rid}\thello from logging",
+        f"[WARNING]\t2026-01-01T00:00:01.750Z\t{rid}\tcareful",
+    ]
+    assert lines[4] == f"END RequestId: {rid}"
+    assert lines[5].startswith(f"REPORT RequestId: {rid}\t")
+    assert len(lines) == 6
+
+
+def test_log_events_carry_virtual_timestamps(root_logger: logging.Logger) -> None:
+    aws = service()
+    create(aws, LOGGING)
+    call(aws)
+    stamps = {event.message.split("\t")[0]: event.timestamp for _, event in aws.log_group("f").events()}
+    epoch_ms = 1_767_225_600_000  # 2026-01-01T00:00:00Z, the simulation's default epoch
+    assert stamps["hello from print"] == epoch_ms + 250
+    assert stamps["[INFO]"] == epoch_ms + 1750
+
+
+def test_handler_output_does_not_reach_the_host_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    aws = service()
+    create(
+        aws, "import sys\n\n\ndef handler(event, context):\n    print('to the log')\n    sys.stderr.write('err\\n')\n"
+    )
+    before = sys.stdout
+    call(aws)
+    assert sys.stdout is before
+    captured = capsys.readouterr()
+    assert "to the log" not in captured.out and "err" not in captured.err
+    assert messages(aws)[1:3] == ["to the log", "err"]
+
+
+# -- failures ------------------------------------------------------------------------------------------
+
+
+def test_except_exception_cannot_swallow_the_timeout() -> None:
+    source = """\
+import time
+
+
+def handler(event, context):
+    try:
+        time.sleep(10)
+    except Exception:
+        return "swallowed"
+    return "finished"
+"""
+    aws = service()
+    create(aws, source, timeout=3)
+    result = call(aws)
+    assert result.outcome == "timeout"
+    assert result.function_error == "Unhandled"
+    assert result.json() == {
+        "errorType": "Sandbox.Timedout",
+        "errorMessage": f"RequestId: {result.request_id} Error: Task timed out after 3.00 seconds",
+    }
+    assert result.duration == 3.0
+
+
+@pytest.mark.xfail(
+    reason="BUG: a bare `except:` (or `except BaseException`) in the handler catches the internal Deadline "
+    "and the invocation succeeds with Duration = timeout; Lambda stops the function at the timeout regardless",
+    strict=True,
+)
+def test_bare_except_cannot_swallow_the_timeout() -> None:
+    source = """\
+import time
+
+
+def handler(event, context):
+    try:
+        time.sleep(10)
+    except:  # noqa: E722
+        return "swallowed"
+"""
+    aws = service()
+    create(aws, source, timeout=3)
+    assert call(aws).outcome == "timeout"
+
+
+def test_a_timeout_resets_the_environment() -> None:
+    aws = service()
+    create(aws, SLEEPER, timeout=3)
+    outcomes = [call(aws, event={"sleep": s}) for s in (10, 0, 0)]
+    assert [r.outcome for r in outcomes] == ["timeout", "success", "success"]
+    assert [r.cold for r in outcomes] == [True, True, False]
+
+
+def test_a_result_that_is_not_json_is_a_marshal_error() -> None:
+    aws = service()
+    create(aws, "def handler(event, context):\n    return {1, 2}\n")
+    result = call(aws)
+    assert result.function_error == "Unhandled"
+    assert result.outcome == "error"
+    payload = result.json()
+    assert payload["errorType"] == "Runtime.MarshalError"
+    assert payload["errorMessage"] == "Unable to marshal response: Object of type set is not JSON serializable"
+    assert payload["stackTrace"] == []
+
+
+@pytest.mark.xfail(
+    reason="BUG: the Runtime.MarshalError payload has no requestId in era 'today'; the Python runtime builds it "
+    "with make_error(..., invoke_id) like every other invocation error",
+    strict=True,
+)
+def test_marshal_error_payload_has_the_request_id_today() -> None:
+    aws = service()
+    create(aws, "def handler(event, context):\n    return {1, 2}\n")
+    result = call(aws)
+    assert result.json() == {
+        "errorMessage": "Unable to marshal response: Object of type set is not JSON serializable",
+        "errorType": "Runtime.MarshalError",
+        "requestId": result.request_id,
+        "stackTrace": [],
+    }
+
+
+def test_a_handler_exception_never_escapes_the_simulation() -> None:
+    source = """\
+def handler(event, context):
+    if event.get("fail"):
+        raise RuntimeError("bad request")
+    return "ok"
+"""
+    aws = service()
+    create(aws, source)
+    results: list[InvocationResult] = []
+    for fail in (False, True, False):
+        aws.submit("f", json.dumps({"fail": fail}), callback=results.append)
+    aws.sim.run()  # does not raise
+    by_outcome = sorted((r.outcome, r.error_type) for r in results)
+    assert by_outcome == [("error", "RuntimeError"), ("success", ""), ("success", "")]
+    assert call(aws).json() == "ok"  # the next request works
+
+
+class _Abort(BaseException):
+    """Not an Exception: like KeyboardInterrupt or GeneratorExit."""
+
+
+def _raise_abort(event: Any, context: Any) -> None:
+    raise _Abort("stop")
+
+
+@pytest.mark.xfail(
+    reason="BUG: a BaseException that is not SystemExit (e.g. KeyboardInterrupt) raised by a handler escapes "
+    "Lambda.invoke / Simulation.run and leaves the environment busy; on Lambda the runtime process dies "
+    "(Runtime.ExitError)",
+    strict=True,
+)
+def test_a_base_exception_from_the_handler_does_not_escape() -> None:
+    aws = service()
+    aws.create_function("f", _raise_abort)
+    response = aws.invoke(FunctionName="f")
+    assert response["FunctionError"] == "Unhandled"
+    assert json.loads(response["Payload"].read())["errorType"] == "Runtime.ExitError"
+
+
+EXITS = """\
+import sys
+
+
+def handler(event, context):
+    if event.get("exit"):
+        sys.exit(3)
+    return "ok"
+"""
+
+
+def test_sys_exit_is_a_runtime_exit_error_and_resets_the_environment() -> None:
+    aws = service()
+    create(aws, EXITS)
+    first = call(aws)
+    exited = call(aws, event={"exit": True})
+    after = call(aws)
+    assert exited.function_error == "Unhandled"
+    assert exited.json() == {
+        "errorMessage": f"RequestId: {exited.request_id} Error: Runtime exited with error: exit status 3",
+        "errorType": "Runtime.ExitError",
+    }
+    assert exited.error_type == "Runtime.ExitError"
+    assert [first.cold, exited.cold, after.cold] == [True, False, True]
+    assert after.env_id != exited.env_id
+    assert after.json() == "ok"

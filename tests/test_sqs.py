@@ -1,0 +1,150 @@
+"""SQS queues and the SQS event source mapping."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+
+import lambdalab as ll
+from lambdalab.estimate import sqs_concurrency
+
+CONSUMER = """
+import json
+def lambda_handler(event, context):
+    failed = []
+    for record in event["Records"]:
+        order = json.loads(record["body"])
+        if order.get("poison"):
+            if order.get("partial"):
+                failed.append({"itemIdentifier": record["messageId"]})
+            else:
+                raise ValueError("cannot parse order " + str(order["id"]))
+    return {"batchItemFailures": failed}
+"""
+
+
+def setup(
+    visibility: float = 30.0, max_receive: int = 3, **mapping: object
+) -> tuple[ll.Lambda, ll.sqs.SQSQueue, ll.sqs.SQSQueue]:
+    aws = ll.Lambda(ll.Simulation(seed=3))
+    dlq = aws.create_queue("orders-dlq")
+    queue = aws.create_queue(
+        "orders", visibility_timeout=visibility, dead_letter_queue=dlq, max_receive_count=max_receive
+    )
+    aws.create_function("consumer", ll.Code.from_source(CONSUMER), timeout=5)
+    aws.create_event_source_mapping(EventSourceArn=queue.arn, FunctionName="consumer", **mapping)
+    return aws, queue, dlq
+
+
+def test_queue_visibility_timeout_and_receive_count() -> None:
+    aws = ll.Lambda(ll.Simulation())
+    queue = aws.create_queue("q", visibility_timeout=10)
+    queue.send_message(MessageBody="hello")
+    first = queue.receive(10)
+    stale = first[0].receipt
+    assert len(first) == 1 and queue.receive(10) == []  # invisible while in flight
+    aws.sim.run(until=9.9)
+    assert queue.receive(10) == []
+    aws.sim.run(until=10.0)
+    again = queue.receive(10)
+    assert again[0].body == "hello" and again[0].received == 2
+    queue.delete(stale)  # a receipt from an earlier receive deletes nothing
+    assert len(queue) == 1
+    queue.delete(again[0])
+    assert len(queue) == 0 and aws.ledger.counts()["processed"] == 1
+
+
+def test_lambda_sqs_event_has_aws_fields() -> None:
+    aws, _, _ = setup()
+    seen: list[dict] = []
+    aws.create_function("spy", lambda event, context: seen.append(event), timeout=5)
+    queue2 = aws.create_queue("q2")
+    aws.create_event_source_mapping(EventSourceArn=queue2.arn, FunctionName="spy")
+    queue2.send_message(MessageBody='{"a": 1}', MessageAttributes={"kind": "test"})
+    aws.sim.run()
+    record = seen[0]["Records"][0]
+    assert set(record) == {
+        "messageId",
+        "receiptHandle",
+        "body",
+        "attributes",
+        "messageAttributes",
+        "md5OfBody",
+        "eventSource",
+        "eventSourceARN",
+        "awsRegion",
+    }
+    assert record["eventSource"] == "aws:sqs" and record["eventSourceARN"] == queue2.arn
+    assert record["attributes"]["ApproximateReceiveCount"] == "1"
+    assert record["md5OfBody"] == "d8b2c3bdf8a4b2c0ad53e6a8ac1d3ab8" or len(record["md5OfBody"]) == 32
+
+
+def test_a_failed_batch_returns_after_the_visibility_timeout() -> None:
+    aws, queue, dlq = setup(visibility=30, max_receive=5, BatchSize=10)
+    queue.send_message(MessageBody=json.dumps({"id": 1, "poison": True}))
+    aws.sim.run()
+    invoked = aws.requests().sort_values("arrival").arrival.tolist()
+    assert len(invoked) == 5  # received 5 times, then moved to the DLQ on the 6th receive
+    assert [round(b - a, 6) for a, b in itertools.pairwise(invoked)] == [30.0] * 4
+    assert len(dlq) == 1 and aws.ledger.counts()["dead_lettered"] == 1
+
+
+def test_whole_batch_returns_without_partial_response() -> None:
+    """S1.7.5: one bad message sends its healthy batch-mates back too, here all the way to the DLQ."""
+    aws, queue, dlq = setup(max_receive=2, BatchSize=10, MaximumBatchingWindowInSeconds=1)
+    for i in range(5):
+        queue.send_message(MessageBody=json.dumps({"id": i, "poison": i == 2}))
+    aws.sim.run()
+    assert aws.requests().outcome.tolist() == ["error", "error"]
+    assert aws.ledger.counts()["dead_lettered"] == 5 and len(dlq) == 5
+
+
+def test_partial_batch_response_returns_only_the_failed_messages() -> None:
+    aws, queue, dlq = setup(
+        max_receive=2, BatchSize=10, MaximumBatchingWindowInSeconds=1, FunctionResponseTypes=["ReportBatchItemFailures"]
+    )
+    for i in range(5):
+        queue.send_message(MessageBody=json.dumps({"id": i, "poison": i == 2, "partial": True}))
+    aws.sim.run()
+    events = aws.events()
+    assert (events.place == "processed").sum() == 4
+    assert (events.place == "dead_lettered").sum() == 1 and len(dlq) == 1
+    assert len(aws.requests()) == 2  # the poison message alone came back once
+
+
+def test_pollers_start_at_5_and_throttling_can_dead_letter_healthy_messages() -> None:
+    aws = ll.Lambda(ll.Simulation(seed=1))
+    dlq = aws.create_queue("dlq")
+    queue = aws.create_queue("q", visibility_timeout=30, dead_letter_queue=dlq, max_receive_count=1)
+    aws.create_function("slow", duration="const:20", timeout=25, reserved_concurrency=2)
+    mapping = aws.create_event_source_mapping(EventSourceArn=queue.arn, FunctionName="slow", BatchSize=1)
+    for i in range(10):
+        queue.send_message(MessageBody=str(i))
+    aws.sim.run(until=0.5)
+    assert aws.concurrency.total_busy == 2 and mapping.throttled_batches == 3  # 5 pollers, 2 may run
+    aws.sim.run()
+    assert aws.ledger.counts()["dead_lettered"] > 0  # never failed in the function, yet in the DLQ
+
+
+def test_visibility_timeout_shorter_than_function_timeout_is_refused() -> None:
+    aws = ll.Lambda(ll.Simulation())
+    queue = aws.create_queue("q", visibility_timeout=10)
+    aws.create_function("f", duration="const:1", timeout=60)
+    with pytest.raises(ll.InvalidParameterValueException, match="less than Function timeout"):
+        aws.create_event_source_mapping(EventSourceArn=queue.arn, FunctionName="f")
+
+
+def test_pollers_scale_with_the_backlog() -> None:
+    aws = ll.Lambda(ll.Simulation(), account_concurrency=5000)
+    queue = aws.create_queue("q", visibility_timeout=900)
+    aws.create_function("f", duration="const:30", timeout=60)
+    mapping = aws.create_event_source_mapping(EventSourceArn=queue.arn, FunctionName="f", BatchSize=1)
+    for _ in range(3000):
+        queue.send_message(MessageBody="x")
+    aws.sim.run(until=59)
+    assert mapping.busy == 5
+    aws.sim.run(until=61)
+    assert mapping.busy == 305  # +300 a minute today
+    assert sqs_concurrency(1) == 305
