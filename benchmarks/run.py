@@ -80,7 +80,8 @@ def _maxrss_mb() -> float:
 
 def _run_lambdalab(sc: Scenario, span: float, seed: int) -> dict[str, Any]:
     rss_start = _maxrss_mb()
-    sys.path.insert(0, str(ROOT))  # the working tree's lambdalab, installed or not
+    # The working tree's lambdalab (installed or not), or the copy that --lambdalab-path names.
+    sys.path.insert(0, os.environ.get("LAMBDALAB_BENCH_PATH", str(ROOT)))
     import lambdalab
     from lambdalab.cli import parser, simulate
 
@@ -242,6 +243,16 @@ def _machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}"
 
 
+def _source(lambdalab_file: str) -> str:
+    """Where the measured lambdalab came from: this repository (its git state) or another directory."""
+    src = Path(lambdalab_file).resolve().parent.parent
+    if src != ROOT:
+        commit = src / "COMMIT"  # written by the snapshot recipe in benchmarks/README.md
+        label = f", a snapshot of commit {commit.read_text().strip()}" if commit.is_file() else ""
+        return f"from `{src}`{label}"
+    return f"git {_git()}"
+
+
 def _git() -> str:
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
@@ -275,7 +286,7 @@ def report(
         "",
         f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `benchmarks/run.py` on {_machine()}; "
         f"1-minute load average {load[0]:.2f} before, {load[1]:.2f} after.",
-        f"Lambda Lab {lam_run['version']} (git {_git()}), Python {lam_run['python']}; "
+        f"Lambda Lab {lam_run['version']} ({_source(lam_run['file'])}), Python {lam_run['python']}; "
         f"SimFaaS {sf_run['version']} (numpy {sf_run['numpy']}, Python {sf_run['python']}){where}. Seed {seed}.",
         "",
         f"Each row is the best (least wall time) of {lam_run['repeat']} runs in fresh processes, except the "
@@ -353,6 +364,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="PATH",
         help="interpreter that has simfaas (default: this one; env SIMFAAS_PYTHON)",
     )
+    cli.add_argument(
+        "--lambdalab-path",
+        metavar="DIR",
+        help="directory holding the lambdalab package to measure (default: this repository's working tree)",
+    )
     cli.add_argument("--out", default=str(HERE / "results.md"), help="Markdown file to write ('-': none)")
     cli.add_argument("--worker", choices=["lambdalab", "simfaas"], help=argparse.SUPPRESS)
     cli.add_argument("--scenario", choices=sorted(SCENARIOS), help=argparse.SUPPRESS)
@@ -360,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
     args = cli.parse_args(argv)  # fmt: skip
 
     if args.worker:
+        if args.lambdalab_path:
+            os.environ["LAMBDALAB_BENCH_PATH"] = args.lambdalab_path
         worker(args.worker, args.scenario, args.sim_seconds, args.seed)
         return 0
 
@@ -373,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
 
+    if args.lambdalab_path:
+        os.environ["LAMBDALAB_BENCH_PATH"] = os.path.abspath(args.lambdalab_path)
     plan = PLANS["quick" if args.quick else "full"]
     started = time.perf_counter()
     runs: dict[str, dict[str, dict[float, dict[str, Any]]]] = {"a": {}, "b": {}}

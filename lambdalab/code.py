@@ -100,7 +100,7 @@ class Code:
         """A deployment package, checked against the 50 MB zipped and 250 MB unzipped quotas."""
         data = package if isinstance(package, bytes) else Path(package).read_bytes()
         encoded = (len(data) + 2) // 3 * 4  # uploaded base64-encoded in the request body
-        limit = quotas.zip_max_bytes * 4 // 3
+        limit = -(-quotas.zip_max_bytes * 4 // 3)  # 69905067 for 50 MB
         if encoded > limit:
             raise RequestEntityTooLargeException(
                 f"Request must be smaller than {limit} bytes for the CreateFunction operation"
@@ -231,4 +231,5 @@ def user_stack_trace(error: BaseException) -> list[str]:
         for f in traceback.extract_tb(error.__traceback__)
         if not f.filename.startswith(_OWN) and not f.filename.startswith("<frozen")
     ]
-    return traceback.format_list(frames)
+    # Plain tuples, as the runtime formats them: no column carets on Python 3.11+.
+    return traceback.format_list([(f.filename, f.lineno or 0, f.name, f.line) for f in frames])

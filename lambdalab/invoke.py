@@ -28,7 +28,7 @@ from .logs import CloudWatchLogs
 from .metrics import Recorder
 from .pricing import price_sheet
 from .quotas import Era, Quotas
-from .runtime import Clock, Deadline, error_payload, marshal, sandbox
+from .runtime import Clock, Deadline, Sandbox, error_log_message, error_payload, marshal, sandbox
 from .sim import LATE, Simulation
 
 if TYPE_CHECKING:
@@ -221,9 +221,13 @@ class Engine:
         lines: list[tuple[float, str]] = []
         if fn.code is not None:
             clock = Clock(self.sim.now, float("inf"), self.epoch_unix, fn.vcpus, req.id if req else "")
+            box = Sandbox(fn.environment_variables(env, self.region))
             try:
-                with sandbox(clock, fn.environment_variables(env, self.region), {}, None):
+                with sandbox(clock, box):
                     env.loaded = fn.code.load(fn.config.handler, env.id)
+                box.modules.update(env.loaded.modules)
+                box.path = env.loaded.path
+                env.sandbox = box
             except InitError as error:
                 failure = error
             duration += clock.elapsed
@@ -252,16 +256,16 @@ class Engine:
         fn = self.functions[env.function_name]
         self._log_lines(fn, env, lines, req)
         if failure is not None:
-            self._log(fn, env, f"[ERROR] {failure.error_type}: {failure.message}", req=req)
+            payload: dict[str, Any] = {"errorMessage": failure.message, "errorType": failure.error_type}
+            if self.quotas.era is Era.TODAY:
+                payload["requestId"] = ""  # INIT runs before any request: the runtime reports no id
+            payload["stackTrace"] = failure.stack_trace
+            self._log(fn, env, error_log_message(payload), req=req)
             env.to(EnvState.SHUT_DOWN)  # a failed INIT resets the environment
             fn.discard(env)
             self.recorder.env_change(self.sim.now, -1, -1)
             if req is None:  # a provisioned environment failed INIT: nothing to answer
                 return
-            payload: dict[str, Any] = {"errorMessage": failure.message, "errorType": failure.error_type}
-            if self.quotas.era is Era.TODAY:
-                payload["requestId"] = req.id
-            payload["stackTrace"] = failure.stack_trace
             self._log(fn, env, logfmt.start_line(req.id), req=req)
             self._respond(
                 req,
@@ -319,37 +323,41 @@ class Engine:
             deadline=now + fn.timeout,
             now=clock.now,
         )
-        loaded = env.loaded
+        handler, box = env.loaded.handler, env.sandbox
+        assert box is not None
+        today = self.quotas.era is Era.TODAY
         outcome, error_type, function_error, reset = "success", "", None, False
         body: bytes | None = None
         try:
             if req.redo_init:
                 clock.advance(req.redo_init)
-            with sandbox(clock, fn.environment_variables(env, self.region), loaded.modules, loaded.path):
-                result = loaded.handler(req.event, context)
-            body, failure = marshal(result, self.quotas.sync_payload_bytes)
+            with sandbox(clock, box):
+                result = handler(req.event, context)
+            if clock.expired:  # the code caught the timeout (a bare except): Lambda stops it all the same
+                raise Deadline()
+            body, failure = marshal(result, self.quotas.sync_payload_bytes, req.id if today else None)
             if failure is not None:
                 outcome, error_type, function_error = "error", failure["errorType"], "Unhandled"
                 body = json.dumps(failure).encode()
         except Deadline:
             lines = clock.lines
             return self._at(fn.timeout, lambda: self._timed_out(req, lines))
-        except SystemExit as error:
+        except KeyboardInterrupt:
+            raise  # the learner pressed stop: not the handler's failure
+        except Exception as error:
+            payload = error_payload(error, req.id if today else None)
+            outcome, error_type, function_error = "error", payload["errorType"], "Unhandled"
+            body = json.dumps(payload).encode()
+            clock.log(error_log_message(payload))
+        except BaseException as error:  # SystemExit and the like end the runtime process: the environment resets
+            status = error.code if isinstance(error, SystemExit) else 1
             outcome, error_type, function_error, reset = "error", "Runtime.ExitError", "Unhandled", True
             body = json.dumps(
                 {
-                    "errorMessage": f"RequestId: {req.id} Error: Runtime exited with error: exit status {error.code}",
+                    "errorMessage": f"RequestId: {req.id} Error: Runtime exited with error: exit status {status}",
                     "errorType": "Runtime.ExitError",
                 }
             ).encode()
-        except Exception as error:
-            payload = error_payload(error, req.id if self.quotas.era is Era.TODAY else None)
-            outcome, error_type, function_error = "error", payload["errorType"], "Unhandled"
-            body = json.dumps(payload).encode()
-            clock.log(
-                f"[ERROR] {payload['errorType']}: {payload['errorMessage']}\nTraceback (most recent call "
-                "last):\n" + "".join(payload["stackTrace"])
-            )
         duration, lines = clock.elapsed, clock.lines
         self._at(
             duration,
@@ -561,6 +569,7 @@ class Engine:
                 c.memory_size,
                 fn.memory_used_mb,
                 cold_init * 1000 if req.cold else None,
+                "timeout" if outcome == "timeout" and self.quotas.era is Era.TODAY else None,
             ),
             req=req,
         )

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .code import Loaded
+    from .runtime import Sandbox
     from .sim import Timer
 
 
@@ -66,6 +67,7 @@ class ExecutionEnvironment:
         "loaded",
         "log_stream_name",
         "provisioned",
+        "sandbox",
         "state",
         "tag",
     )
@@ -79,6 +81,7 @@ class ExecutionEnvironment:
         self.provisioned = provisioned
         self.invocations = 0
         self.loaded: Loaded | None = None
+        self.sandbox: Sandbox | None = None
         self.expiry: Timer | None = None
         self.expires_at = float("inf")
         self.log_stream_name = ""

@@ -79,7 +79,9 @@ def report_line(
     memory_mb: int,
     max_memory_used_mb: int,
     init_duration_ms: float | None = None,
+    status: str | None = None,
 ) -> str:
+    """The REPORT line; ``status`` (e.g. ``timeout``) is the field recent runtimes add after a failure."""
     fields = [
         f"REPORT RequestId: {request_id}",
         f"Duration: {duration_ms:.2f} ms",
@@ -89,6 +91,8 @@ def report_line(
     ]
     if init_duration_ms is not None:
         fields.append(f"Init Duration: {init_duration_ms:.2f} ms")
+    if status is not None:
+        fields.append(f"Status: {status}")
     return "\t".join(fields) + "\t"
 
 

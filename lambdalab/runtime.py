@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .code import user_stack_trace
+from .code import take_private_modules, user_stack_trace
 
 MB_PER_VCPU = 1769
 
@@ -49,7 +49,7 @@ class Deadline(BaseException):
 class Clock:
     """Virtual time as the running code sees it: ``start`` plus what it has used so far."""
 
-    __slots__ = ("deadline", "elapsed", "epoch", "lines", "request_id", "start", "vcpus")
+    __slots__ = ("deadline", "elapsed", "epoch", "expired", "lines", "request_id", "start", "vcpus")
 
     def __init__(self, start: float, deadline: float, epoch: float, vcpus: float, request_id: str) -> None:
         self.start = start
@@ -59,6 +59,7 @@ class Clock:
         self.vcpus = vcpus
         self.request_id = request_id
         self.lines: list[tuple[float, str]] = []
+        self.expired = False  # the deadline was reached, even if the code caught Deadline
 
     def now(self) -> float:
         return self.start + self.elapsed
@@ -66,8 +67,9 @@ class Clock:
     def advance(self, seconds: float) -> None:
         if not seconds >= 0:
             raise ValueError(f"sleep length must be non-negative, not {seconds}")
-        if self.now() + seconds >= self.deadline:
+        if self.expired or self.now() + seconds >= self.deadline:
             self.elapsed = self.deadline - self.start
+            self.expired = True
             raise Deadline()
         self.elapsed += seconds
 
@@ -90,7 +92,7 @@ def compute(cpu_seconds: float, threads: int = 1) -> None:
     It takes ``cpu_seconds / min(threads, vcpus)`` of virtual time, where
     ``vcpus = memory / 1769``: at 128 MB a second of work takes 13.8 s; one
     thread never goes faster than one vCPU; ``threads`` use up to the
-    function's vCPUs (6 at 10,240 MB).
+    function's vCPUs (5.8 at 10,240 MB, which AWS describes as "up to 6").
     """
     if not cpu_seconds >= 0 or threads < 1:
         raise ValueError("compute(cpu_seconds >= 0, threads >= 1)")
@@ -136,11 +138,23 @@ class _LambdaLogHandler(logging.Handler):
         self._clock.log(f"[{record.levelname}]\t{stamp}.{int(record.msecs):03d}Z\t{self._clock.request_id}\t{message}")
 
 
+class Sandbox:
+    """What one execution environment keeps from run to run: its ``os.environ`` (changes included),
+    its root log level, and the modules imported from its code folder."""
+
+    __slots__ = ("environ", "log_level", "modules", "path")
+
+    def __init__(self, environ: dict[str, str]) -> None:
+        self.environ = environ
+        self.log_level = logging.WARNING  # the runtime's root logger starts at WARNING
+        self.modules: dict[str, types.ModuleType] = {}
+        self.path: str | None = None
+
+
 @contextmanager
-def sandbox(
-    clock: Clock, environ: dict[str, str], modules: dict[str, types.ModuleType], path: str | None
-) -> Iterator[None]:
-    """Swap in virtual time, the function's environment, modules and log capture; restore on exit."""
+def sandbox(clock: Clock, box: Sandbox) -> Iterator[None]:
+    """Swap in virtual time, the environment's variables, modules, log level and log capture;
+    save what the code changed into ``box`` and restore the host on exit."""
 
     def sleep(seconds: float) -> None:
         clock.advance(float(seconds))
@@ -166,28 +180,38 @@ def sandbox(
     writer = _LogWriter(clock)
     handler = _LambdaLogHandler(clock)
     root = logging.getLogger()
-    shadowed = {name: sys.modules[name] for name in modules if name in sys.modules}
+    saved_level = root.level
+    path = box.path
+    shadowed = {name: sys.modules[name] for name in box.modules if name in sys.modules}
+    before = set(sys.modules)
     _current.append(clock)
     try:
         for name, fake in fakes.items():
             setattr(time, name, fake)
         os.environ.clear()
-        os.environ.update(environ)
-        sys.modules.update(modules)
+        os.environ.update(box.environ)
+        sys.modules.update(box.modules)
         if path is not None:
             sys.path.insert(0, path)
         sys.stdout = sys.stderr = writer
         root.addHandler(handler)
+        root.setLevel(box.log_level)
         yield
     finally:
+        box.log_level = root.level
+        root.setLevel(saved_level)
         root.removeHandler(handler)
         writer.flush()
         sys.stdout, sys.stderr = saved_out, saved_err
-        if path is not None and path in sys.path:
-            sys.path.remove(path)
-        for name in modules:
+        if path is not None:
+            if path in sys.path:
+                sys.path.remove(path)
+            box.modules.update(take_private_modules(before, path))  # imported by the handler itself
+        for name in box.modules:
             sys.modules.pop(name, None)
         sys.modules.update(shadowed)
+        box.environ.clear()
+        box.environ.update(os.environ)
         os.environ.clear()
         os.environ.update(saved_environ)
         for name, original in saved_time.items():
@@ -207,16 +231,28 @@ def error_payload(error: BaseException, request_id: str | None) -> dict[str, Any
     return payload
 
 
-def marshal(result: Any, limit: int) -> tuple[bytes | None, dict[str, Any] | None]:
+def error_log_message(payload: dict[str, Any]) -> str:
+    """The log event the Python runtime writes for an error payload."""
+    message = f"[ERROR] {payload['errorType']}: {payload['errorMessage']}"
+    trace = payload.get("stackTrace") or []
+    if trace:
+        message += "\nTraceback (most recent call last):\n" + "".join(trace)
+    return message.rstrip("\n")
+
+
+def marshal(result: Any, limit: int, request_id: str | None) -> tuple[bytes | None, dict[str, Any] | None]:
     """JSON-encode a handler's result as the runtime does; return (payload, error payload)."""
     try:
         body = json.dumps(result).encode()
     except (TypeError, ValueError) as error:
-        return None, {
+        failure: dict[str, Any] = {
             "errorMessage": f"Unable to marshal response: {error}",
             "errorType": "Runtime.MarshalError",
-            "stackTrace": [],
         }
+        if request_id is not None:
+            failure["requestId"] = request_id
+        failure["stackTrace"] = []
+        return None, failure
     if len(body) > limit:
         return None, {
             "errorMessage": f"Response payload size ({len(body)} bytes) exceeded maximum allowed payload size "

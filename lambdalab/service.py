@@ -29,6 +29,7 @@ from .distributions import Dist
 from .errors import (
     InvalidParameterValueException,
     InvalidRequestContentException,
+    LambdaError,
     RequestEntityTooLargeException,
     ResourceConflictException,
     ResourceNotFoundException,
@@ -131,7 +132,12 @@ class Lambda:
         self.concurrency.add(fn.name, config.reserved_concurrency, 0, self.sim.now)
         self.functions[fn.name] = fn
         if config.provisioned_concurrency:
-            self.put_provisioned_concurrency_config(fn.name, config.provisioned_concurrency)
+            try:
+                self.put_provisioned_concurrency_config(fn.name, config.provisioned_concurrency)
+            except LambdaError:  # a refused create leaves nothing behind
+                del self.functions[fn.name]
+                self.concurrency.remove(fn.name)
+                raise
         return fn
 
     def function(self, name: str) -> Function:

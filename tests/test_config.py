@@ -279,11 +279,6 @@ def test_a_refused_create_leaves_no_function(settings: dict[str, Any]) -> None:
     assert aws.invoke(FunctionName="f")["Payload"].read() == b'"ok"'
 
 
-@pytest.mark.xfail(
-    reason="BUG: create_function registers the function before put_provisioned_concurrency_config checks the "
-    "provisioned concurrency, so a refused create leaves the function behind (the retry is a conflict)",
-    strict=True,
-)
 def test_a_create_refused_for_its_provisioned_concurrency_leaves_no_function() -> None:
     aws = service()
     with pytest.raises(ll.InvalidParameterValueException, match="exceeds the available"):

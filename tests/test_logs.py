@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -213,12 +212,6 @@ def test_unhandled_exception_payload_has_the_runtime_shape() -> None:
         assert ours.startswith(theirs)  # same frame line and source line
 
 
-@pytest.mark.xfail(
-    sys.version_info >= (3, 11),
-    reason="BUG: stackTrace is traceback.format_list() of FrameSummary objects, which on Python 3.11+ adds "
-    "'~~~^^^' caret lines; the runtime formats plain (file, line, name, text) tuples, without carets",
-    strict=True,
-)
 def test_unhandled_exception_stack_trace_is_exactly_the_runtimes() -> None:
     sample = fixture("unhandled_exception_keyerror")["payload"]
     _, result = keyerror_run()

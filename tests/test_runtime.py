@@ -238,11 +238,6 @@ def test_environ_is_restored_after_the_handler(body: str) -> None:
     assert dict(os.environ) == before
 
 
-@pytest.mark.xfail(
-    reason="BUG: os.environ is reset to the function's configuration at every invocation, so a change a "
-    "handler makes is lost on the next warm invocation (on Lambda the process, and its environ, persist)",
-    strict=True,
-)
 def test_environ_changes_persist_across_warm_invocations() -> None:
     source = """\
 import os
@@ -370,11 +365,6 @@ def handler(event, context):
     assert result.duration == 3.0
 
 
-@pytest.mark.xfail(
-    reason="BUG: a bare `except:` (or `except BaseException`) in the handler catches the internal Deadline "
-    "and the invocation succeeds with Duration = timeout; Lambda stops the function at the timeout regardless",
-    strict=True,
-)
 def test_bare_except_cannot_swallow_the_timeout() -> None:
     source = """\
 import time
@@ -411,11 +401,6 @@ def test_a_result_that_is_not_json_is_a_marshal_error() -> None:
     assert payload["stackTrace"] == []
 
 
-@pytest.mark.xfail(
-    reason="BUG: the Runtime.MarshalError payload has no requestId in era 'today'; the Python runtime builds it "
-    "with make_error(..., invoke_id) like every other invocation error",
-    strict=True,
-)
 def test_marshal_error_payload_has_the_request_id_today() -> None:
     aws = service()
     create(aws, "def handler(event, context):\n    return {1, 2}\n")
@@ -454,12 +439,6 @@ def _raise_abort(event: Any, context: Any) -> None:
     raise _Abort("stop")
 
 
-@pytest.mark.xfail(
-    reason="BUG: a BaseException that is not SystemExit (e.g. KeyboardInterrupt) raised by a handler escapes "
-    "Lambda.invoke / Simulation.run and leaves the environment busy; on Lambda the runtime process dies "
-    "(Runtime.ExitError)",
-    strict=True,
-)
 def test_a_base_exception_from_the_handler_does_not_escape() -> None:
     aws = service()
     aws.create_function("f", _raise_abort)
