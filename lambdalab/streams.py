@@ -75,7 +75,7 @@ class Stream:
 
     def shard_of(self, partition_key: str) -> int:
         """Kinesis maps the MD5 of the partition key onto equal hash-key ranges, one per shard."""
-        return int(hashlib.md5(partition_key.encode()).hexdigest(), 16) * self.shard_count >> 128
+        return _key_hash(partition_key) * self.shard_count >> 128
 
     def put_record(self, data: Any, partition_key: str) -> StreamRecord:
         """``PutRecord`` (Kinesis: ``data`` is bytes or text; DynamoDB: a change, see :meth:`put_change`)."""
@@ -118,6 +118,10 @@ class Stream:
             stream_arn=self.arn,
             approximate_creation_time=when,
         )
+
+
+def _key_hash(partition_key: str) -> int:
+    return int(hashlib.md5(partition_key.encode()).hexdigest(), 16)
 
 
 class _Batch:
@@ -191,7 +195,7 @@ class StreamEventSourceMapping:
             self._key(record), f"{self.stream.kind}:{self.stream.name}", self.fn.name, self.aws.sim.now
         )
         lanes = self.lanes[record.shard]
-        lane = lanes[0] if self.factor == 1 else lanes[self.stream.shard_of(record.partition_key + "#") % self.factor]
+        lane = lanes[0] if self.factor == 1 else lanes[_key_hash(record.partition_key) % self.factor]
         lane.pending.append(record)
         if not lane.busy:
             self._next(record.shard, lane)

@@ -112,3 +112,55 @@ def test_text_summary() -> None:
     out = cli("simulate", "--arrival-rate", "2", "--duration", "const:0.1", "--sim-seconds", "100")
     assert out.returncode == 0
     assert "cold starts" in out.stdout and "latency" in out.stdout
+
+
+def test_async_with_retries_and_a_dead_letter_queue() -> None:
+    out = cli(
+        "simulate",
+        "--arrival-rate",
+        "20",
+        "--duration",
+        "const:0.05",
+        "--error-rate",
+        "0.5",
+        "--invocation-type",
+        "Event",
+        "--max-retry-attempts",
+        "1",
+        "--dead-letter-queue",
+        "--sim-seconds",
+        "600",
+        "--seed",
+        "2",
+        "--json",
+    )
+    assert out.returncode == 0, out.stderr
+    s = json.loads(out.stdout)
+    assert {"succeeded", "retries", "dead_lettered", "dropped"} <= set(s)
+    assert s["succeeded"] + s["dead_lettered"] + s["dropped"] == s["requests"]
+    assert s["dropped"] == 0 and abs(s["dead_lettered"] / s["requests"] - 0.25) < 0.03  # 0.5 ** 2
+    assert s["retries"] > 0
+
+
+def test_sync_errors_are_not_retried() -> None:
+    s = json.loads(
+        cli(
+            "simulate",
+            "--arrival-rate",
+            "10",
+            "--duration",
+            "const:0.05",
+            "--error-rate",
+            "0.2",
+            "--sim-seconds",
+            "300",
+            "--json",
+        ).stdout
+    )
+    assert s["retries"] == 0 and s["dead_lettered"] == 0
+    assert s["succeeded"] + s["errors"] == s["requests"]
+
+
+def test_retry_options_need_event_invocations() -> None:
+    out = cli("simulate", "--arrival-rate", "1", "--duration", "const:1", "--max-retry-attempts", "1", "--json")
+    assert out.returncode == 2 and "--invocation-type Event" in out.stderr
