@@ -19,6 +19,18 @@ https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.htm
 
 2019 (the seminar): two retries, fixed; a DLQ (SQS or SNS); destinations and
 the retry/age settings came in November 2019.
+
+>>> import lambdalab as ll
+>>> aws = ll.Lambda(ll.Simulation(seed=1))
+>>> failures = aws.create_topic("failures")
+>>> _ = aws.create_function("flaky", duration="const:0.1", error_rate=1.0)
+>>> _ = aws.put_function_event_invoke_config(FunctionName="flaky", MaximumRetryAttempts=1,
+...     DestinationConfig={"OnFailure": {"Destination": failures.arn}})
+>>> aws.invoke(FunctionName="flaky", Payload={"id": 7}, InvocationType="Event")["StatusCode"]
+202
+>>> aws.sim.run()
+>>> aws.requests().attempt.tolist(), aws.events().place.tolist()
+([1, 2], ['destination'])
 """
 
 from __future__ import annotations

@@ -19,6 +19,17 @@ batches and adds pollers while messages wait: +300 a minute today (+60 in
 timeout: with low reserved concurrency, messages can reach the DLQ without
 ever failing in the function (AWS advises a visibility timeout of at least
 six times the function timeout).
+
+>>> import lambdalab as ll
+>>> aws = ll.Lambda(ll.Simulation(seed=1))
+>>> dlq = aws.create_queue("orders-dlq")
+>>> orders = aws.create_queue("orders", dead_letter_queue=dlq, max_receive_count=2)
+>>> _ = aws.create_function("consumer", duration="const:0.2", error_rate=1.0)
+>>> _ = aws.create_event_source_mapping(EventSourceArn=orders.arn, FunctionName="consumer")
+>>> _ = orders.send_message(MessageBody='{"order": 1}')
+>>> aws.sim.run()
+>>> aws.ledger.counts()["dead_lettered"], len(dlq)   # received twice, failed twice, then redriven
+(1, 1)
 """
 
 from __future__ import annotations

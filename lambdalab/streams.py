@@ -17,6 +17,17 @@ https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html):
 Retries wait 1 s, doubling to 60 s (a modelling choice: AWS does not publish
 the stream retry interval). 2019 (the seminar): only "retry until the record
 expires"; the other settings arrived in November 2019.
+
+>>> import lambdalab as ll
+>>> aws = ll.Lambda(ll.Simulation(seed=1))
+>>> clicks = aws.create_stream("clicks", shard_count=2)
+>>> _ = aws.create_function("reader", lambda event, context: len(event["Records"]))
+>>> _ = aws.create_event_source_mapping(EventSourceArn=clicks.arn, FunctionName="reader", BatchSize=100)
+>>> for n in range(10):
+...     _ = clicks.put_record(b"click", partition_key=f"user-{n}")
+>>> aws.sim.run()
+>>> aws.ledger.counts()["processed"]
+10
 """
 
 from __future__ import annotations
