@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from .errors import InvalidParameterValueException, constraint_error
+from .errors import InvalidParameterValueException, check_whole_range, constraint_error
 from .pricing import Architecture
 from .quotas import RESERVED_ENV_VARS, Era, Quotas
 
@@ -189,21 +189,15 @@ def _check_timeout(timeout: int, quotas: Quotas) -> None:
 
 
 def _check_storage(size: int, quotas: Quotas) -> None:
-    if isinstance(size, bool) or not isinstance(size, int):
-        raise InvalidParameterValueException(f"EphemeralStorage Size must be a whole number of MB, not {size!r}.")
-    if size < quotas.ephemeral_storage_min_mb:
-        raise constraint_error(
-            size,
-            "ephemeralStorage.size",
-            f"Member must have value greater than or equal to {quotas.ephemeral_storage_min_mb}",
-        )
-    if size > quotas.ephemeral_storage_max_mb:
-        raise constraint_error(
-            size,
-            "ephemeralStorage.size",
-            f"Member must have value less than or equal to {quotas.ephemeral_storage_max_mb}"
-            + (" (/tmp was fixed at 512 MB until March 2022)" if quotas.era is Era.SEMINAR_2019 else ""),
-        )
+    note = " (/tmp was fixed at 512 MB until March 2022)" if quotas.era is Era.SEMINAR_2019 else ""
+    check_whole_range(
+        size,
+        "ephemeralStorage.size",
+        "EphemeralStorage Size (MB)",
+        quotas.ephemeral_storage_min_mb,
+        quotas.ephemeral_storage_max_mb,
+        note,
+    )
 
 
 def check_environment(variables: Mapping[str, str], quotas: Quotas) -> None:

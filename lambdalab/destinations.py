@@ -28,34 +28,29 @@ class Target(Protocol):
 
 
 @dataclass
-class SNSTopic:
-    """An SNS topic that keeps what it was sent, in order."""
+class _Collector:
+    """A target that keeps what it was sent, in order."""
 
     name: str
     region: str = DEFAULT_REGION
     account: str = DEFAULT_ACCOUNT
     messages: list[dict[str, Any]] = field(default_factory=list)
 
+    def send(self, body: str, now: float, attributes: dict[str, str] | None = None) -> None:
+        self.messages.append({"time": now, "body": body, "attributes": dict(attributes or {})})
+
+
+class SNSTopic(_Collector):
+    """An SNS topic."""
+
     @property
     def arn(self) -> str:
         return f"arn:aws:sns:{self.region}:{self.account}:{self.name}"
 
-    def send(self, body: str, now: float, attributes: dict[str, str] | None = None) -> None:
-        self.messages.append({"time": now, "body": body, "attributes": dict(attributes or {})})
 
-
-@dataclass
-class EventBus:
-    """An EventBridge event bus that keeps what it was sent."""
-
-    name: str = "default"
-    region: str = DEFAULT_REGION
-    account: str = DEFAULT_ACCOUNT
-    messages: list[dict[str, Any]] = field(default_factory=list)
+class EventBus(_Collector):
+    """An EventBridge event bus."""
 
     @property
     def arn(self) -> str:
         return f"arn:aws:events:{self.region}:{self.account}:event-bus/{self.name}"
-
-    def send(self, body: str, now: float, attributes: dict[str, str] | None = None) -> None:
-        self.messages.append({"time": now, "body": body, "attributes": dict(attributes or {})})

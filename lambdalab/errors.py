@@ -85,3 +85,13 @@ def constraint_error(value: object, field: str, constraint: str) -> ValidationEx
     return ValidationException(
         f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: {constraint}"
     )
+
+
+def check_whole_range(value: object, field: str, name: str, low: int, high: int, note_high: str = "") -> None:
+    """A whole-number parameter within ``[low, high]``, with AWS's constraint messages."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidParameterValueException(f"{name} must be a whole number, not {value!r}.")
+    if value < low:
+        raise constraint_error(value, field, f"Member must have value greater than or equal to {low}")
+    if value > high:
+        raise constraint_error(value, field, f"Member must have value less than or equal to {high}{note_high}")

@@ -162,6 +162,13 @@ class Engine:
             self._arrive(req)
         return req
 
+    def invoke_batch(
+        self, fn: Function, records: list[dict[str, Any]], callback: Callable[[InvocationResult], object]
+    ) -> None:
+        """An event source mapping's synchronous invocation with ``{"Records": records}``."""
+        event = {"Records": records}
+        self.submit(fn, json.dumps(event).encode(), event, REQUEST_RESPONSE, False, callback)
+
     def later(self, delay: float, req: _Request) -> None:
         """Attempt ``req`` after ``delay`` (asynchronous events and their retries)."""
         self.sim.schedule(delay, lambda: self._arrive(req), LATE)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from .errors import InvalidParameterValueException, constraint_error
+from .errors import InvalidParameterValueException, check_whole_range
 
 
 class Era(str, Enum):
@@ -67,25 +67,8 @@ class Quotas:
 
     def check_memory(self, memory_mb: int) -> None:
         """Raise what AWS raises for a ``MemorySize`` this era does not accept."""
-        if isinstance(memory_mb, bool) or not isinstance(memory_mb, int):
-            raise InvalidParameterValueException(f"MemorySize must be a whole number of MB, not {memory_mb!r}.")
-        if memory_mb < self.memory_min_mb:
-            raise constraint_error(
-                memory_mb,
-                "memorySize",
-                f"Member must have value greater than or equal to {self.memory_min_mb}",
-            )
-        if memory_mb > self.memory_max_mb:
-            raise constraint_error(
-                memory_mb,
-                "memorySize",
-                f"Member must have value less than or equal to {self.memory_max_mb}"
-                + (
-                    " (the 2019 maximum; 10,240 MB since Dec 2020: use Era.TODAY)"
-                    if self.era is Era.SEMINAR_2019
-                    else ""
-                ),
-            )
+        note = " (the 2019 maximum; 10,240 MB since Dec 2020: use Era.TODAY)" if self.era is Era.SEMINAR_2019 else ""
+        check_whole_range(memory_mb, "memorySize", "MemorySize (MB)", self.memory_min_mb, self.memory_max_mb, note)
         if (memory_mb - self.memory_min_mb) % self.memory_step_mb:
             raise InvalidParameterValueException(
                 f"MemorySize {memory_mb} MB is not allowed in {self.era.value}: memory was set in "

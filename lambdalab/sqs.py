@@ -35,14 +35,13 @@ six times the function timeout).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import deque
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .config import DEFAULT_ACCOUNT, DEFAULT_REGION
 from .errors import InvalidParameterValueException
-from .invoke import REQUEST_RESPONSE, InvocationResult
+from .invoke import InvocationResult
 
 if TYPE_CHECKING:
     from .service import Lambda
@@ -254,15 +253,8 @@ class SQSEventSourceMapping:
             return
         self.busy += 1
         self.invocations += 1
-        event = {"Records": [self.queue.record(m) for m in batch]}
-        self.aws.engine.submit(
-            self.fn,
-            json.dumps(event).encode(),
-            event,
-            REQUEST_RESPONSE,
-            False,
-            lambda result: self._done(batch, result),
-        )
+        records = [self.queue.record(m) for m in batch]
+        self.aws.engine.invoke_batch(self.fn, records, lambda result: self._done(batch, result))
 
     def _done(self, batch: list[Message], result: InvocationResult) -> None:
         self.busy -= 1

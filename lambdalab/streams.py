@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from .config import DEFAULT_ACCOUNT, DEFAULT_REGION
 from .destinations import Target
 from .errors import InvalidParameterValueException
-from .invoke import REQUEST_RESPONSE, InvocationResult
+from .invoke import InvocationResult
 from .quotas import Era
 
 if TYPE_CHECKING:
@@ -242,15 +242,8 @@ class StreamEventSourceMapping:
             self.iterator_ages.append((now, shard, age))
         lane.busy = True
         self.invocations += 1
-        event = {"Records": [self.stream.record(r) for r in kept]}
-        self.aws.engine.submit(
-            self.fn,
-            json.dumps(event).encode(),
-            event,
-            REQUEST_RESPONSE,
-            False,
-            lambda result: self._done(shard, lane, batch, result),
-        )
+        records = [self.stream.record(r) for r in kept]
+        self.aws.engine.invoke_batch(self.fn, records, lambda result: self._done(shard, lane, batch, result))
 
     def _done(self, shard: int, lane: _Lane, batch: _Batch, result: InvocationResult) -> None:
         sim = self.aws.sim
