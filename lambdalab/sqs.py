@@ -165,24 +165,20 @@ class SQSQueue:
             self.aws.ledger.settle(message.id, place, self.aws.sim.now, reason)
 
     def record(self, message: Message) -> dict[str, Any]:
-        """The message as a record of Lambda's SQS event."""
+        """The message as a record of Lambda's SQS event (:func:`lambdalab.events.sqs_message`)."""
+        from .events import sqs_message
+
         epoch_ms = self.aws.sim.epoch_ms
-        return {
-            "messageId": message.id,
-            "receiptHandle": message.receipt,
-            "body": message.body,
-            "attributes": {
-                "ApproximateReceiveCount": str(message.received),
-                "SentTimestamp": str(epoch_ms(message.sent)),
-                "SenderId": DEFAULT_ACCOUNT,
-                "ApproximateFirstReceiveTimestamp": str(epoch_ms(message.first_received)),
-            },
-            "messageAttributes": {k: {"stringValue": v, "dataType": "String"} for k, v in message.attributes.items()},
-            "md5OfBody": hashlib.md5(message.body.encode()).hexdigest(),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": self.arn,
-            "awsRegion": DEFAULT_REGION,
-        }
+        return sqs_message(
+            message.body,
+            message_id=message.id,
+            receipt_handle=message.receipt,
+            receive_count=message.received,
+            sent_timestamp_ms=epoch_ms(message.sent),
+            queue_arn=self.arn,
+            attributes={"ApproximateFirstReceiveTimestamp": str(epoch_ms(message.first_received))},
+            message_attributes={k: {"stringValue": v, "dataType": "String"} for k, v in message.attributes.items()},
+        )
 
 
 class SQSEventSourceMapping:
