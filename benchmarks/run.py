@@ -41,7 +41,6 @@ INSTALL_HINT = "pip install -r benchmarks/requirements.txt"
 @dataclass(frozen=True)
 class Scenario:
     key: str
-    title: str
     rate: float  # arrivals per second (Poisson)
     warm: float  # mean warm service time, s (exponential)
     cold: float  # mean cold service time, s: SimFaaS's exponential; Lambda Lab's INIT + handler
@@ -55,19 +54,21 @@ class Scenario:
 
 
 SCENARIOS = {
-    "a": Scenario("a", "(a) ~10 live environments", rate=10, warm=0.2, cold=1.0, idle=600, concurrency=1000),
-    "b": Scenario("b", "(b) ~2,000 live environments", rate=1000, warm=2.0, cold=2.5, idle=600, concurrency=5000),
+    "a": Scenario("a", rate=10, warm=0.2, cold=1.0, idle=600, concurrency=1000),
+    "b": Scenario("b", rate=1000, warm=2.0, cold=2.5, idle=600, concurrency=5000),
 }
 
 # Simulated spans (s). Scenario (a) runs at three spans, 10x apart, on both simulators: the middle one
 # (100k requests) is the headline comparison; the three together show how memory grows with requests.
-# Scenario (b): SimFaaS costs O(instances) per event, so it gets a shorter span; the pair of spans per
-# simulator also gives a steady-state rate (extra requests / extra wall time), free of start-up effects.
+# Scenario (b): SimFaaS costs O(instances) per event, so it gets a shorter span (the headline compares
+# each simulator's longer span). Lambda Lab's shorter span equals SimFaaS's longer one (the same ramp
+# share in both), and each simulator's pair of spans gives a steady-state rate (extra requests / extra
+# wall time), free of start-up and of the ramp to ~2,000 instances.
 PLANS: dict[str, dict[str, Any]] = {
     "full": {"a": [1_000, 10_000, 100_000], "a_headline": 10_000,
-             "b_lambdalab": [20, 200], "b_simfaas": [10, 20]},
+             "b_lambdalab": [30, 300], "b_simfaas": [10, 30]},
     "quick": {"a": [100, 1_000, 10_000], "a_headline": 1_000,
-              "b_lambdalab": [5, 20], "b_simfaas": [3, 6]},
+              "b_lambdalab": [6, 20], "b_simfaas": [3, 6]},
 }  # fmt: skip
 TARGET_A, TARGET_B = 5.0, 50.0
 FLAT_TOLERANCE = 0.10  # "flat": peak RSS at the largest span within 10 % of the peak at the smallest
@@ -195,13 +196,10 @@ def _measure(python: str, simulator: str, scenario: str, span: float, seed: int,
 
 
 def _has_simfaas(python: str) -> bool:
-    if python == sys.executable:
-        import importlib.util
-
-        return importlib.util.find_spec("simfaas") is not None
+    """Whether ``python`` can import SimFaaS and everything it imports (numpy, pandas, scipy, matplotlib)."""
+    env = {**os.environ, "MPLBACKEND": "Agg"}
     try:
-        done = subprocess.run([python, "-c", "import simfaas"], capture_output=True, env={**os.environ,
-                              "MPLBACKEND": "Agg"})  # fmt: skip
+        done = subprocess.run([python, "-c", "import simfaas.ServerlessSimulator"], capture_output=True, env=env)
     except OSError:
         return False
     return done.returncode == 0
@@ -255,17 +253,21 @@ def _source(lambdalab_file: str) -> str:
 
 def _git() -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "lambdalab"], cwd=ROOT,
-                               capture_output=True, text=True).stdout.strip()  # fmt: skip
+        git = ["git", "-C", str(ROOT)]
+        head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run([*git, "status", "--porcelain", "--", "lambdalab"], capture_output=True, text=True)
     except OSError:
         return "?"
-    return f"{head}{' + uncommitted changes in lambdalab/' if dirty else ''}" if head else "?"
+    return f"{head}{' + uncommitted changes in lambdalab/' if dirty.stdout.strip() else ''}" if head else "?"
 
 
 def report(
-    runs: dict[str, Any], plan: dict[str, Any], seed: int, simfaas_python: str, load: tuple[float, float]
+    runs: dict[str, Any],
+    plan: dict[str, Any],
+    seed: int,
+    simfaas_python: str,
+    load: tuple[float, float],
+    command: str,
 ) -> str:
     a, b = SCENARIOS["a"], SCENARIOS["b"]
     lam_a, sf_a = runs["a"]["lambdalab"], runs["a"]["simfaas"]
@@ -276,6 +278,8 @@ def report(
     lam_b_main, sf_b_main = lam_b[plan["b_lambdalab"][-1]], sf_b[plan["b_simfaas"][-1]]
     ratio_b = _rate(lam_b_main) / _rate(sf_b_main)
     cpu_ratio_b = (lam_b_main["requests"] / lam_b_main["cpu"]) / (sf_b_main["requests"] / sf_b_main["cpu"])
+    same_span = plan["b_simfaas"][-1]
+    ratio_b_same = _rate(lam_b[same_span]) / _rate(sf_b_main)
     steady_lam = _steady_rate(lam_b[plan["b_lambdalab"][0]], lam_b_main)
     steady_sf = _steady_rate(sf_b[plan["b_simfaas"][0]], sf_b_main)
     lam_run, sf_run = lam_a[head], sf_a[head]
@@ -289,8 +293,13 @@ def report(
         f"Lambda Lab {lam_run['version']} ({_source(lam_run['file'])}), Python {lam_run['python']}; "
         f"SimFaaS {sf_run['version']} (numpy {sf_run['numpy']}, Python {sf_run['python']}){where}. Seed {seed}.",
         "",
-        f"Each row is the best (least wall time) of {lam_run['repeat']} runs in fresh processes, except the "
-        "largest span of (a), run once. Wall s and CPU s: the simulator's own call (build, run, summarise), "
+        (
+            f"Each row is the best (least wall time) of {lam_run['repeat']} runs in fresh processes, except the "
+            "largest span of (a), run once."
+            if lam_run["repeat"] > 1
+            else "Each row is one run in a fresh process."
+        )
+        + " Wall s and CPU s: the simulator's own call (build, run, summarise), "
         "not interpreter start or imports. Peak MB: the worker process's peak RSS (`ru_maxrss`), imports "
         "included; Sim MB: that peak minus the peak after the imports. Ratio: Lambda Lab's requests per "
         "wall-second divided by SimFaaS's in the same scenario. Rejected: Lambda Lab throttles, SimFaaS "
@@ -325,8 +334,9 @@ def report(
         f"{b.warm:g} s, cold {b.cold:g} s (INIT exp {b.init:g} s + handler exp {b.warm:g} s), idle {b.idle:g} s, "
         f"concurrency limit {b.concurrency:,}. Ratios in bold are the ones the targets are judged on.",
         "",
-        f"Scenario (b) in steady state (extra requests / extra wall-seconds between the two spans of each "
-        f"simulator, so process start-up and the ramp to ~2,000 instances cancel out): Lambda Lab "
+        f"Scenario (b) at the same span ({same_span:g} simulated s each, the same share of ramp-up): ratio "
+        f"{ratio_b_same:.1f}x. In steady state (extra requests / extra wall-seconds between the two spans of "
+        f"each simulator, so process start-up and the ramp to ~2,000 instances cancel out): Lambda Lab "
         f"{steady_lam:,.0f}/s, SimFaaS {steady_sf:,.0f}/s, ratio {steady_lam / steady_sf:.1f}x.",
         "",
         "## Targets",
@@ -336,14 +346,23 @@ def report(
         f"spans; {cpu_ratio_a:.1f}x per CPU-second): {verdict(ratios_a[head] >= TARGET_A)}.",
         f"- (b) Lambda Lab >= {TARGET_B:g}x SimFaaS requests/wall-second: {ratio_b:.1f}x "
         f"({lam_b_main['requests']:,} vs {sf_b_main['requests']:,} requests; {cpu_ratio_b:.1f}x per CPU-second; "
-        f"steady state {steady_lam / steady_sf:.1f}x): {verdict(ratio_b >= TARGET_B)}.",
+        f"same span {ratio_b_same:.1f}x; steady state {steady_lam / steady_sf:.1f}x): "
+        f"{verdict(ratio_b >= TARGET_B)}.",
         f"- Lambda Lab's memory flat as requests grow (peak RSS at the largest span within "
         f"{FLAT_TOLERANCE:.0%} of the peak at the smallest): {smallest['rss_peak']:.1f} MB at "
         f"{smallest['requests']:,} requests, {largest['rss_peak']:.1f} MB at {largest['requests']:,} "
         f"({growth:+.1f} MB; the simulation's own share {' -> '.join(f'{m:.1f}' for m in sim_mb)} MB): "
         f"{verdict(flat)}. SimFaaS over the same spans: {sf_small['rss_peak']:.1f} -> {sf_large['rss_peak']:.1f} MB.",
         "",
+        "## Every run's wall time (s)",
+        "",
     ]
+    for key in ("a", "b"):
+        for sim_name in ("lambdalab", "simfaas"):
+            for span, r in runs[key][sim_name].items():
+                walls = ", ".join(f"{w:.2f}" for w in r["walls"])
+                lines.append(f"- ({key}) {sim_name}, {span:,.0f} simulated s: {walls}")
+    lines += ["", f"Command: `{command}`", ""]
     return "\n".join(lines)
 
 
@@ -381,6 +400,8 @@ def main(argv: list[str] | None = None) -> int:
         worker(args.worker, args.scenario, args.sim_seconds, args.seed)
         return 0
 
+    if os.sep in args.simfaas_python:
+        args.simfaas_python = os.path.abspath(args.simfaas_python)
     if not _has_simfaas(args.simfaas_python):
         print(
             f"benchmarks/run.py: SimFaaS is not importable by {args.simfaas_python}.\n"
@@ -395,22 +416,26 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["LAMBDALAB_BENCH_PATH"] = os.path.abspath(args.lambdalab_path)
     plan = PLANS["quick" if args.quick else "full"]
     started = time.perf_counter()
-    runs: dict[str, dict[str, dict[float, dict[str, Any]]]] = {"a": {}, "b": {}}
-    pythons = {"lambdalab": sys.executable, "simfaas": args.simfaas_python}
+    runs: dict[str, dict[str, dict[float, dict[str, Any]]]] = {
+        key: {"lambdalab": {}, "simfaas": {}} for key in ("a", "b")
+    }
+    # (scenario, simulator, span, repeats), the two simulators interleaved so that a change in the
+    # machine's load hits both; the largest span of (a) (memory flatness, ~1M requests) runs once.
+    jobs = [(key, name, span) for span in plan["a"] for key, name in (("a", "lambdalab"), ("a", "simfaas"))]
+    jobs += [
+        job
+        for pair in zip(plan["b_lambdalab"], plan["b_simfaas"], strict=True)
+        for job in (("b", "lambdalab", pair[0]), ("b", "simfaas", pair[1]))
+    ]
     load_before = os.getloadavg()[0]
-    print(f"Load average before: {load_before:.2f}. Scenario (a): both simulators at each span", file=sys.stderr)
-    for sim_name in ("lambdalab", "simfaas"):
-        runs["a"][sim_name] = {
-            # the largest span (memory flatness, ~1M requests) runs once: its wall time is long and stable
-            s: _measure(pythons[sim_name], sim_name, "a", s, args.seed, 1 if s == plan["a"][-1] else args.repeat)
-            for s in plan["a"]
-        }
-    print("Scenario (b)", file=sys.stderr)
-    for sim_name in ("lambdalab", "simfaas"):
-        spans = plan[f"b_{sim_name}"]
-        runs["b"][sim_name] = {s: _measure(pythons[sim_name], sim_name, "b", s, args.seed, args.repeat) for s in spans}
+    print(f"1-minute load average before: {load_before:.2f}", file=sys.stderr)
+    for key, name, span in jobs:
+        repeat = 1 if key == "a" and span == plan["a"][-1] else args.repeat
+        python = sys.executable if name == "lambdalab" else args.simfaas_python
+        runs[key][name][span] = _measure(python, name, key, span, args.seed, repeat)
     load = (load_before, os.getloadavg()[0])
-    text = report(runs, plan, args.seed, args.simfaas_python, load)
+    command = " ".join([os.path.relpath(sys.executable, ROOT), "benchmarks/run.py", *sys.argv[1:]])
+    text = report(runs, plan, args.seed, args.simfaas_python, load, command)
     text += f"Total time of this benchmark run: {time.perf_counter() - started:.0f} s.\n"
     print(text)
     if args.out != "-":

@@ -10,6 +10,11 @@ invoking counts as busy. Arrivals stop at ``--sim-seconds``; requests still in
 flight then are run to completion, so every request has an outcome.
 ``cost_usd`` is the requests and billed GB-seconds at the era's x86_64 prices,
 without the monthly free tier.
+
+Synchronous scenarios run on :mod:`lambdalab.kernel`, which gives the general
+engine's numbers exactly, several times faster; ``--invocation-type Event``
+(retries, ``--max-retry-attempts``, ``--dead-letter-queue``) runs on the
+general engine.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 
 from .coldstart import cold_start_model
 from .distributions import FORMS, Dist
+from .kernel import StatisticalKernel
 from .pricing import Architecture, usage_cost
 from .quotas import quotas
 from .service import Lambda
@@ -77,8 +83,12 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def simulate(args: argparse.Namespace, progress: bool = False) -> dict[str, Any]:
-    """Run the scenario of ``args``; return the summary as a dict."""
+def simulate(args: argparse.Namespace, progress: bool = False, engine: str = "auto") -> dict[str, Any]:
+    """Run the scenario of ``args``; return the summary as a dict.
+
+    ``engine``: ``"auto"`` runs synchronous scenarios on :mod:`lambdalab.kernel` and the rest on the
+    general engine; ``"general"`` or ``"kernel"`` force one (the tests compare them).
+    """
     if not args.arrival_rate > 0 or not args.sim_seconds > 0:
         raise ValueError("--arrival-rate and --sim-seconds must be > 0")
     limits = quotas(args.era)
@@ -113,20 +123,43 @@ def simulate(args: argparse.Namespace, progress: bool = False) -> dict[str, Any]
         dlq = aws.create_queue("simulated-dlq")
         aws.update_function_configuration(FunctionName="simulated", DeadLetterConfig={"TargetArn": dlq.arn})
     end = args.sim_seconds
-    poisson(aws, "simulated", args.arrival_rate, end, payload=b"{}", invocation_type=args.invocation_type)
+    use_kernel = engine == "kernel" or (engine == "auto" and not asynchronous)
+    if use_kernel and asynchronous:
+        raise ValueError("the kernel runs synchronous scenarios only")
+    if use_kernel:  # the same model as the engine, in one loop (lambdalab.kernel); tested to match exactly
+        kernel = StatisticalKernel(
+            seed=args.seed,
+            quotas=limits,
+            cold_start=model,
+            duration=args.duration,
+            init_duration=args.init_duration,
+            error_rate=args.error_rate,
+            memory_mb=args.memory,
+            timeout=args.timeout,
+            reserved=args.concurrency_limit,
+            account_limit=account,
+            rate=args.arrival_rate,
+            until=end,
+        )
+        advance, rec = kernel.run, kernel.recorder
+    else:
+        poisson(aws, "simulated", args.arrival_rate, end, payload=b"{}", invocation_type=args.invocation_type)
+        advance, rec = sim.run, aws.recorder
     chunks = 50 if progress else 1
     for i in range(1, chunks + 1):
-        sim.run(until=end * i / chunks)
+        advance(end * i / chunks)
         if progress:
             bar = "#" * i + "." * (chunks - i)
-            print(f"\r[{bar}] {sim.now:,.0f}/{end:,.0f} s", end="", file=sys.stderr, flush=True)
+            print(f"\r[{bar}] {end * i / chunks:,.0f}/{end:,.0f} s", end="", file=sys.stderr, flush=True)
     if progress:
         print(file=sys.stderr)
-    rec = aws.recorder
     rec.finish(end)
     mean_envs, mean_busy = rec.mean_envs(end), rec.mean_busy(end)
     # Drain: requests in flight at the end, and events still queued or waiting to retry, get their outcome.
-    sim.run_until(lambda: aws.concurrency.total_busy == 0 and aws.ledger.open == 0)
+    if use_kernel:
+        kernel.drain()
+    else:
+        sim.run_until(lambda: aws.concurrency.total_busy == 0 and aws.ledger.open == 0)
     out = rec.outcomes
     attempts = rec.requests_total
     throttles = out["throttled"]

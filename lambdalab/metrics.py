@@ -83,9 +83,10 @@ class Recorder:
         if d_busy > 0:
             if self.busy > self.peak_busy:
                 self.peak_busy = self.busy
-            second = int(now)
-            if self.busy > self.busy_max_by_second.get(second, 0):
-                self.busy_max_by_second[second] = self.busy
+            if self.keep_records:  # per-second maxima feed cloudwatch(); statistics mode stays flat
+                second = int(now)
+                if self.busy > self.busy_max_by_second.get(second, 0):
+                    self.busy_max_by_second[second] = self.busy
 
     def record(
         self,
