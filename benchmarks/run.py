@@ -92,8 +92,10 @@ def _run_lambdalab(sc: Scenario, span: float, seed: int) -> dict[str, Any]:
             "--seed", str(seed), "--json"]  # fmt: skip
     args = parser().parse_args(argv)
     rss_imported = _maxrss_mb()
+    engine = os.environ.get("LAMBDALAB_BENCH_ENGINE", "auto")
+    kwargs: dict[str, Any] = {} if engine == "auto" else {"engine": engine}  # simulate(engine=) is newer
     t0, c0 = time.perf_counter(), time.process_time()
-    out = simulate(args)
+    out = simulate(args, **kwargs)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {
         "requests": out["requests"],
@@ -108,6 +110,7 @@ def _run_lambdalab(sc: Scenario, span: float, seed: int) -> dict[str, Any]:
         "cli": "python -m lambdalab " + " ".join(argv),
         "version": getattr(lambdalab, "__version__", "") or _dist_version("lambdalab"),
         "file": lambdalab.__file__,
+        "engine": engine,
     }
 
 
@@ -290,7 +293,9 @@ def report(
         "",
         f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `benchmarks/run.py` on {_machine()}; "
         f"1-minute load average {load[0]:.2f} before, {load[1]:.2f} after.",
-        f"Lambda Lab {lam_run['version']} ({_source(lam_run['file'])}), Python {lam_run['python']}; "
+        f"Lambda Lab {lam_run['version']} ({_source(lam_run['file'])}"
+        + ("" if lam_run.get("engine", "auto") == "auto" else f", engine={lam_run['engine']}")
+        + f"), Python {lam_run['python']}; "
         f"SimFaaS {sf_run['version']} (numpy {sf_run['numpy']}, Python {sf_run['python']}){where}. Seed {seed}.",
         "",
         (
@@ -388,6 +393,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DIR",
         help="directory holding the lambdalab package to measure (default: this repository's working tree)",
     )
+    cli.add_argument(
+        "--lambdalab-engine",
+        choices=["auto", "kernel", "general"],
+        default="auto",
+        help="simulate(engine=...): 'auto' (default) is what the CLI runs; 'general' forces the event engine",
+    )
     cli.add_argument("--out", default=str(HERE / "results.md"), help="Markdown file to write ('-': none)")
     cli.add_argument("--worker", choices=["lambdalab", "simfaas"], help=argparse.SUPPRESS)
     cli.add_argument("--scenario", choices=sorted(SCENARIOS), help=argparse.SUPPRESS)
@@ -414,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.lambdalab_path:
         os.environ["LAMBDALAB_BENCH_PATH"] = os.path.abspath(args.lambdalab_path)
+    os.environ["LAMBDALAB_BENCH_ENGINE"] = args.lambdalab_engine
     plan = PLANS["quick" if args.quick else "full"]
     started = time.perf_counter()
     runs: dict[str, dict[str, dict[float, dict[str, Any]]]] = {

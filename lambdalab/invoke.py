@@ -81,6 +81,7 @@ class _Request:
         "raw",
         "received",
         "redo_init",
+        "start",
         "tail",
         "tail_lines",
         "type",
@@ -107,6 +108,7 @@ class _Request:
         self.cold = False
         self.init_duration = 0.0
         self.redo_init = 0.0  # INIT time repeated inside INVOKE after the INIT phase timed out
+        self.start = 0.0  # when INVOKE began
         self.tail_lines: list[str] = []
 
 
@@ -297,6 +299,7 @@ class Engine:
         assert env is not None
         env.to(EnvState.INVOKING)
         env.invocations += 1
+        req.start = now
         if self.logs is not None:
             self._log(fn, env, logfmt.start_line(req.id), req=req)
         model = fn.model
@@ -384,7 +387,7 @@ class Engine:
             }
         self._respond(
             req,
-            self.sim.now - timeout,
+            req.start,
             timeout,
             json.dumps(payload).encode(),
             "Unhandled",
