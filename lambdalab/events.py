@@ -17,6 +17,21 @@ source mapping reads a batch and invokes synchronously, so nothing is pushed.
 Traceback (most recent call last):
 ValueError: sqs is poll-based: ...
 
+API Gateway waits for the function's answer; SNS and EventBridge do not:
+
+>>> _ = aws.create_function("api", lambda event, context: {"statusCode": 200, "body": event["path"]})
+>>> push(aws, "api", "apigateway-rest", api_gateway_rest(method="GET", path="/orders/7"))["Payload"].read()
+b'{"statusCode": 200, "body": "/orders/7"}'
+>>> _ = aws.create_function("notify", lambda event, context: event["Records"][0]["Sns"]["Message"])
+>>> push(aws, "notify", "sns", sns("order shipped"))["StatusCode"]
+202
+>>> _ = aws.create_function("nightly", lambda event, context: event["detail-type"])
+>>> push(aws, "nightly", "eventbridge", eventbridge_scheduled("2026-01-01T03:00:00Z"))["StatusCode"]
+202
+>>> aws.sim.run()
+>>> sorted(aws.requests().groupby("function").invocation_type.first().items())
+[('api', 'RequestResponse'), ('nightly', 'Event'), ('notify', 'Event'), ('thumbs', 'Event')]
+
 Builders are deterministic: times and ids are parameters whose defaults are AWS's sample values
 or the epoch; an id left out is derived from the content, or drawn from ``rng`` (a seeded
 :class:`random.Random`). ``merge`` deep-merges fields the parameters do not cover.

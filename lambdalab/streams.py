@@ -28,6 +28,16 @@ expires"; the other settings arrived in November 2019.
 >>> aws.sim.run()
 >>> aws.ledger.counts()["processed"]
 10
+
+A DynamoDB table's stream carries changes:
+
+>>> orders = aws.create_stream("orders", kind="dynamodb")
+>>> _ = aws.create_function("audit", lambda event, context: [r["eventName"] for r in event["Records"]])
+>>> _ = aws.create_event_source_mapping(EventSourceArn=orders.arn, FunctionName="audit")
+>>> _ = orders.put_change("INSERT", {"id": "7"}, new_image={"id": "7", "total": 42})
+>>> aws.sim.run()
+>>> aws.requests().query("function == 'audit'").outcome.tolist()
+['success']
 """
 
 from __future__ import annotations
