@@ -119,10 +119,9 @@ def main() -> None:
     elif args.command == "lab":
         pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
         run([*pip, "-r", str(ROOT / "tools" / "requirements-lab.txt")])
-        in_venv(
-            python,
-            ["-m", "jupyterlab", "--ip", "127.0.0.1", "--port", str(args.port), "--notebook-dir", str(ROOT)],
-        )
+        as_root = ["--allow-root"] if os.name != "nt" and os.geteuid() == 0 else []  # JupyterLab refuses root
+        lab_args = ["--ip", "127.0.0.1", "--port", str(args.port), *as_root, "--notebook-dir", str(ROOT)]
+        in_venv(python, ["-m", "jupyterlab", *lab_args])
 
 
 if __name__ == "__main__":
