@@ -5,18 +5,12 @@ from __future__ import annotations
 import math
 
 import pytest
+from support import exact_cold_start
 
 import lambdalab as ll
 from lambdalab.cli import parser, simulate
 
-NO_PLATFORM = ll.ColdStartModel(
-    sandbox=ll.Dist("const", 0.0),
-    code_download=ll.Dist("const", 0.0),
-    unpack=ll.Dist("const", 0.0),
-    runtime_init=ll.Dist("const", 0.0),
-    eni=None,
-    idle_lifetime=ll.Dist("const", 1e9),
-)
+NO_PLATFORM = exact_cold_start(0.0, idle="const:1e9")
 
 
 def erlang_b(servers: int, load: float) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 import lambdalab as ll
@@ -30,7 +32,7 @@ def test_init_duration_is_reported_and_warm_starts_skip_it() -> None:
 
 
 def test_idle_environments_are_reaped_after_their_lifetime() -> None:
-    model = ll.ColdStartModel(**{**ll.coldstart.COLD_START_TODAY.__dict__, "idle_lifetime": ll.Dist.parse("const:300")})
+    model = dataclasses.replace(ll.coldstart.COLD_START_TODAY, idle_lifetime=ll.Dist.parse("const:300"))
     aws = ll.Lambda(ll.Simulation(), cold_start=model)
     aws.create_function("f", duration="const:1")
     for t in (0.0, 200.0, 800.0):

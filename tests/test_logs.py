@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import call, exact_cold_start, messages
 
 import lambdalab as ll
 from lambdalab import logs as logfmt
@@ -27,25 +28,9 @@ def fixture(name: str) -> Any:
     return json.loads((AWS / f"{name}.json").read_text())
 
 
-def cold_start(init_s: float) -> ll.ColdStartModel:
-    zero = ll.Dist("const", 0.0)
-    return ll.ColdStartModel(zero, zero, zero, ll.Dist("const", init_s), None, ll.Dist("const", 600.0))
-
-
 def service(era: str = "today", seed: int = 21, epoch: datetime | None = None, init_s: float = 0.25) -> ll.Lambda:
     sim = ll.Simulation(seed=seed) if epoch is None else ll.Simulation(seed=seed, epoch=epoch)
-    return ll.Lambda(sim, era=era, cold_start=cold_start(init_s))
-
-
-def call(aws: ll.Lambda, name: str = "f", event: Any = None) -> InvocationResult:
-    box: list[InvocationResult] = []
-    aws.submit(name, json.dumps(event if event is not None else {}), callback=box.append)
-    aws.sim.run_until(lambda: bool(box))
-    return box[0]
-
-
-def messages(aws: ll.Lambda, name: str = "f") -> list[str]:
-    return [event.message for _, event in aws.log_group(name).events()]
+    return ll.Lambda(sim, era=era, cold_start=exact_cold_start(init_s))
 
 
 # -- the formatters against AWS's lines ----------------------------------------------------------------

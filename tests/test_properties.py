@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
@@ -25,7 +26,7 @@ scenarios = st.fixed_dictionaries(
 
 
 def run(s: dict[str, Any]) -> tuple[ll.Lambda, list[InvocationResult], list[str]]:
-    model = ll.ColdStartModel(**{**ll.coldstart.COLD_START_TODAY.__dict__, "idle_lifetime": ll.Dist.parse(s["idle"])})
+    model = dataclasses.replace(ll.coldstart.COLD_START_TODAY, idle_lifetime=ll.Dist.parse(s["idle"]))
     aws = ll.Lambda(ll.Simulation(seed=s["seed"]), cold_start=model)
     aws.create_function(
         "f",

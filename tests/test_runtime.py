@@ -12,18 +12,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
+from support import call, exact_cold_start, messages
 
 import lambdalab as ll
 from lambdalab.invoke import InvocationResult
 
-FIXED = ll.ColdStartModel(
-    sandbox=ll.Dist("const", 0.0),
-    code_download=ll.Dist("const", 0.0),
-    unpack=ll.Dist("const", 0.0),
-    runtime_init=ll.Dist("const", 0.25),
-    eni=None,
-    idle_lifetime=ll.Dist("const", 600.0),
-)
+FIXED = exact_cold_start(0.25)
 """A cold start of exactly 0.25 s of INIT, so that times are exact binary fractions."""
 
 
@@ -33,18 +27,6 @@ def service(era: str = "today", seed: int = 11, **kwargs: Any) -> ll.Lambda:
 
 def create(aws: ll.Lambda, source: str, name: str = "f", **settings: Any) -> None:
     aws.create_function(name, ll.Code.from_source(source, "app.py"), handler="app.handler", **settings)
-
-
-def call(aws: ll.Lambda, name: str = "f", event: Any = None) -> InvocationResult:
-    """A synchronous request, run to its end; its result."""
-    box: list[InvocationResult] = []
-    aws.submit(name, json.dumps(event if event is not None else {}), callback=box.append)
-    aws.sim.run_until(lambda: bool(box))
-    return box[0]
-
-
-def messages(aws: ll.Lambda, name: str = "f") -> list[str]:
-    return [event.message for _, event in aws.log_group(name).events()]
 
 
 @pytest.fixture

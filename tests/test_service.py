@@ -7,17 +7,11 @@ import json
 from typing import Any
 
 import pytest
+from support import exact_cold_start
 
 import lambdalab as ll
 
-FIXED = ll.ColdStartModel(
-    sandbox=ll.Dist("const", 0.0),
-    code_download=ll.Dist("const", 0.0),
-    unpack=ll.Dist("const", 0.0),
-    runtime_init=ll.Dist("const", 0.25),
-    eni=None,
-    idle_lifetime=ll.Dist("const", 600.0),
-)
+FIXED = exact_cold_start(0.25)
 
 APP = """\
 import time
