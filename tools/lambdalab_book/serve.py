@@ -27,7 +27,11 @@ def build(root: Path = ROOT, output: Path | None = None) -> subprocess.Completed
 
 def serve(directory: Path, port: int) -> None:
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as error:
+        sys.exit(f"[book] cannot serve on 127.0.0.1:{port} ({error.strerror}): try --port {port + 1}")
+    with server:
         print(f"\nServing the book at http://127.0.0.1:{server.server_address[1]}/  (Ctrl-C stops)", flush=True)
         try:
             server.serve_forever()
