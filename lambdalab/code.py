@@ -148,7 +148,12 @@ def _split(handler_name: str) -> tuple[str, str]:
             "Runtime.MalformedHandlerName",
             f"Bad handler '{handler_name}': not enough values to unpack (expected 2, got 1)",
         )
-    return module_name.replace("/", "."), function_name
+    module_name = module_name.replace("/", ".")
+    if module_name.split(".")[0] in sys.builtin_module_names:
+        raise InitError(
+            "Runtime.BuiltInModuleConflict", f"Cannot use built-in module {module_name} as a handler module"
+        )
+    return module_name, function_name
 
 
 def _find(module: types.ModuleType, module_name: str, function_name: str) -> Handler:
@@ -195,18 +200,24 @@ def _load_directory(folder: Path, module_name: str, function_name: str, env_id: 
         )
     root = str(folder)
     before = set(sys.modules)
+    shadowed = sys.modules.get(module_name)  # e.g. a handler module named like a standard module
     sys.path.insert(0, root)
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    loader = spec.loader
+    sys.modules[module_name] = module
     try:
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        loader = spec.loader
-        sys.modules[module_name] = module
         _run_module(module, lambda: loader.exec_module(module), module_name)
         handler = _find(module, module_name, function_name)
     finally:
         sys.path.remove(root)
         private = take_private_modules(before, root)
+        private[module_name] = module
+        if shadowed is not None:
+            sys.modules[module_name] = shadowed
+        else:
+            sys.modules.pop(module_name, None)
     return Loaded(handler, private, root)
 
 

@@ -435,3 +435,22 @@ def test_init_error_payload_request_id_is_empty_as_in_the_runtime() -> None:
         "requestId": "",
         "stackTrace": [],
     }
+
+
+def test_a_handler_module_named_like_a_standard_module_does_not_replace_it(tmp_path: Path) -> None:
+    import json as real_json
+    import sys
+
+    (tmp_path / "json.py").write_text("def handler(event, context):\n    return 'mine'\n")
+    aws = ll.Lambda(ll.Simulation(seed=1))
+    aws.create_function("f", ll.Code.from_directory(tmp_path), handler="json.handler")
+    assert aws.invoke(FunctionName="f")["Payload"].read() == b'"mine"'
+    assert sys.modules["json"] is real_json
+
+
+def test_a_builtin_module_cannot_be_the_handler_module() -> None:
+    aws = ll.Lambda(ll.Simulation(seed=1))
+    aws.create_function("f", ll.Code.from_source("def handler(e, c):\n    pass\n", "sys.py"), handler="sys.handler")
+    payload = json.loads(aws.invoke(FunctionName="f")["Payload"].read())
+    assert payload["errorType"] == "Runtime.BuiltInModuleConflict"
+    assert payload["errorMessage"] == "Cannot use built-in module sys as a handler module"
