@@ -427,6 +427,8 @@ class Engine:
             env.to(EnvState.SHUT_DOWN)
             fn.discard(env)
             self.recorder.env_change(now, -1, -1)
+            if env.provisioned:  # Lambda keeps the provisioned count: a fresh environment replaces it
+                self.provision(fn)
         else:
             env.to(EnvState.IDLE)
             env.last_used = now

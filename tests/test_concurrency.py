@@ -106,3 +106,16 @@ def test_warm_reuse_takes_the_most_recent_environment() -> None:
 def test_manager_refuses_an_account_limit_below_the_unreserved_minimum() -> None:
     with pytest.raises(ll.InvalidParameterValueException):
         ConcurrencyManager(ll.quotas("today"), account_limit=50)
+
+
+def test_a_provisioned_environment_that_times_out_is_replaced() -> None:
+    aws = ll.Lambda(ll.Simulation(seed=3))
+    source = "import time\ndef lambda_handler(event, context):\n    time.sleep(event.get('sleep', 0))\n"
+    aws.create_function("f", ll.Code.from_source(source), provisioned_concurrency=1, timeout=2)
+    aws.sim.run(until=10)
+    aws.invoke(FunctionName="f", Payload={"sleep": 5})  # times out: the environment resets
+    aws.sim.run(until=aws.sim.now + 10)
+    provisioned = [e for e in aws.functions["f"].environments.values() if e.provisioned]
+    assert len(provisioned) == 1
+    aws.invoke(FunctionName="f")
+    assert aws.requests().cold.tolist() == [False, False]
