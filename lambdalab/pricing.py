@@ -19,6 +19,7 @@ Sources:
 - https://aws.amazon.com/lambda/pricing/ (prices, tiers, free tier, storage)
 - https://aws.amazon.com/blogs/aws/new-for-aws-lambda-1ms-billing-granularity-adds-cost-savings/
 - https://aws.amazon.com/blogs/aws/aws-lambda-functions-powered-by-aws-graviton2-processor-run-your-functions-on-arm-and-get-up-to-34-better-price-performance/
+- https://aws.amazon.com/blogs/compute/introducing-tiered-pricing-for-aws-lambda/ (tiers, August 2022)
 - https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/
 - https://aws.amazon.com/ec2/pricing/on-demand/ (m5.large, Linux, us-east-1)
 
