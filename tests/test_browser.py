@@ -68,6 +68,12 @@ class Visit:
     def close(self) -> None:
         self.context.close()
 
+    def __enter__(self) -> Visit:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def page_paths(book: BuiltBook) -> list[str]:
     return [p.relative_to(book.html).as_posix() for p in book.pages()]
@@ -79,8 +85,7 @@ def test_the_book_has_pages(built_book: BuiltBook) -> None:
 
 def test_every_page_renders_offline(built_book: BuiltBook, site: str, browser: Browser) -> None:
     for path in [*page_paths(built_book), "index.html", "search.html"]:
-        visit = Visit(browser, site, path)
-        try:
+        with Visit(browser, site, path) as visit:
             page = visit.page
             assert visit.response is not None and visit.response.ok, path
             html = (built_book.html / path).read_text()
@@ -113,14 +118,11 @@ def test_every_page_renders_offline(built_book: BuiltBook, site: str, browser: B
             assert not visit.foreign, f"{path} requested other hosts: {visit.foreign}"
             assert not visit.failed, f"{path}: failed requests {visit.failed}"
             assert not visit.errors, f"{path}: console errors {visit.errors}"
-        finally:
-            visit.close()
 
 
 def test_duration_slider_changes_the_figure(site: str, browser: Browser) -> None:
     """The chapter 1 figure is interactive on the static site: its slider restyles the traces."""
-    visit = Visit(browser, site, "chapters/01_why_serverless.html")
-    try:
+    with Visit(browser, site, "chapters/01_why_serverless.html") as visit:
         page = visit.page
         page.wait_for_selector(".plotly-graph-div svg.main-svg")
         figure = page.locator(".plotly-graph-div").first
@@ -141,17 +143,12 @@ def test_duration_slider_changes_the_figure(site: str, browser: Browser) -> None
         assert after[0].startswith("Monthly cost at 10 ms") and before[0].startswith("Monthly cost at 100 ms")
         assert after[1] != before[1]
         assert not visit.errors and not visit.foreign
-    finally:
-        visit.close()
 
 
 def test_widget_shows_its_saved_state(site: str, browser: Browser) -> None:
-    visit = Visit(browser, site, "chapters/01_why_serverless.html")
-    try:
+    with Visit(browser, site, "chapters/01_why_serverless.html") as visit:
         page = visit.page
         page.wait_for_selector(".jupyter-widgets .widget-html-content table")
         table = page.locator(".jupyter-widgets .widget-html-content table").first.inner_text()
         assert "Lambda total" in table and "150.81" in table
         assert page.locator(".jupyter-widgets .widget-slider").count() == 5
-    finally:
-        visit.close()
