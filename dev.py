@@ -105,7 +105,10 @@ def main() -> None:
     execute.add_argument("notebooks", nargs="*", help="notebooks to execute (default: all)")
     lab = sub.add_parser("lab", help="open the chapters and labs in JupyterLab")
     lab.add_argument("--port", type=int, default=8888)
-    args = parser.parse_args()
+    # Everything after "test" goes to pytest, options included ("dev.py test -k pricing -x").
+    args, extra = parser.parse_known_args()
+    if extra and args.command != "test":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
 
     python = ensure_venv()
     if args.command == "book":
@@ -113,7 +116,7 @@ def main() -> None:
         in_venv(python, ["-m", "lambdalab_book.serve", "--port", str(args.port), *extra])
     elif args.command == "test":
         ensure_chromium()
-        in_venv(python, ["-m", "pytest", *args.pytest_args])
+        in_venv(python, ["-m", "pytest", *extra, *args.pytest_args])
     elif args.command == "execute":
         in_venv(python, ["-m", "lambdalab_book.execute", *args.notebooks])
     elif args.command == "lab":

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from playwright.sync_api import Browser, sync_playwright
 
+from browser_support import CHROMIUM, FLAGS
 from lambdalab_book import serve
 
 # In CI the property tests draw the same examples every run (a red CI must be reproducible);
@@ -63,3 +65,13 @@ def site(built_book: BuiltBook) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: 'python3 dev.py test' installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()

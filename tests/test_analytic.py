@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from support import exact_cold_start
 
 import lambdalab as ll
 from lambdalab.cli import parser, simulate
+from support import exact_cold_start
 
 NO_PLATFORM = exact_cold_start(0.0, idle="const:1e9")
 

@@ -9,70 +9,16 @@ link fails here even on a machine that is online.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser
 
+from browser_support import Visit
 from conftest import BuiltBook
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: 'python3 dev.py test' installs Debian's chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
-
-
-class Visit:
-    """One page opened in a fresh context, with everything it logged and requested."""
-
-    def __init__(self, browser: Browser, base: str, path: str) -> None:
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
-        self.page: Page = self.context.new_page()
-        self.errors: list[str] = []
-        self.foreign: list[str] = []
-        self.failed: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.status} {r.url}"))
-
-        def route(route):  # type: ignore[no-untyped-def]
-            if route.request.url.startswith(base):
-                route.continue_()
-            else:
-                self.foreign.append(route.request.url)
-                route.abort()
-
-        self.page.route("**/*", route)
-        self.response = self.page.goto(f"{base}/{path}", wait_until="networkidle")
-
-    def close(self) -> None:
-        self.context.close()
-
-    def __enter__(self) -> Visit:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def page_paths(book: BuiltBook) -> list[str]:

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import call, exact_cold_start, messages
 
 import lambdalab as ll
 from lambdalab import logs as logfmt
 from lambdalab.invoke import InvocationResult
+from support import call, exact_cold_start, messages
 
 AWS = Path(__file__).parent / "fixtures" / "aws"
 STREAM = re.compile(r"(\d{4})/(\d{2})/(\d{2})/\[\$LATEST\][0-9a-f]{32}")

@@ -12,10 +12,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-from support import call, exact_cold_start, messages
 
 import lambdalab as ll
 from lambdalab.invoke import InvocationResult
+from support import call, exact_cold_start, messages
 
 FIXED = exact_cold_start(0.25)
 """A cold start of exactly 0.25 s of INIT, so that times are exact binary fractions."""

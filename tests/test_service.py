@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 import pytest
-from support import exact_cold_start
 
 import lambdalab as ll
+from support import exact_cold_start
 
 FIXED = exact_cold_start(0.25)
 
