@@ -7,6 +7,7 @@ metrics and bills. Two presets of Lambda's documented behaviour: ``era="2019"``
 (the seminar's) and ``era="today"``.
 """
 
+from . import figures
 from .code import Code
 from .coldstart import ColdStartModel
 from .config import FunctionConfig, VpcConfig
@@ -71,6 +72,7 @@ __all__ = [
     "VpcConfig",
     "at_times",
     "compute",
+    "figures",
     "fleet_cost",
     "lambda_cost",
     "lambda_vcpus",

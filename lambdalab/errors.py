@@ -13,13 +13,19 @@ from typing import ClassVar
 
 
 class LambdaError(Exception):
-    """Base class: an error response of the Lambda service."""
+    """Base class: an error response of the Lambda service.
+
+    ``message`` is what AWS says, word for word; ``str(error)`` is ``"<Code>: <message>"``.
+    ``hint``, when set, is lambdalab's own note for a learner (for example which era allows a
+    value), kept apart so that nobody mistakes it for AWS's words.
+    """
 
     status_code: ClassVar[int] = 400
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.hint = hint
 
     @property
     def code(self) -> str:
@@ -87,11 +93,18 @@ def constraint_error(value: object, field: str, constraint: str) -> ValidationEx
     )
 
 
-def check_whole_range(value: object, field: str, name: str, low: int, high: int, note_high: str = "") -> None:
-    """A whole-number parameter within ``[low, high]``, with AWS's constraint messages."""
+def check_whole_range(
+    value: object, field: str, name: str, low: int, high: int, hint_high: str | None = None
+) -> None:
+    """A whole-number parameter within ``[low, high]``, with AWS's constraint messages.
+
+    ``hint_high`` becomes the ``hint`` of the error for a value above ``high``.
+    """
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidParameterValueException(f"{name} must be a whole number, not {value!r}.")
     if value < low:
         raise constraint_error(value, field, f"Member must have value greater than or equal to {low}")
     if value > high:
-        raise constraint_error(value, field, f"Member must have value less than or equal to {high}{note_high}")
+        error = constraint_error(value, field, f"Member must have value less than or equal to {high}")
+        error.hint = hint_high
+        raise error

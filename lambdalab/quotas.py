@@ -67,8 +67,12 @@ class Quotas:
 
     def check_memory(self, memory_mb: int) -> None:
         """Raise what AWS raises for a ``MemorySize`` this era does not accept."""
-        note = " (the 2019 maximum; 10,240 MB since Dec 2020: use Era.TODAY)" if self.era is Era.SEMINAR_2019 else ""
-        check_whole_range(memory_mb, "memorySize", "MemorySize (MB)", self.memory_min_mb, self.memory_max_mb, note)
+        hint = (
+            "3,008 MB was the 2019 maximum; Lambda allows up to 10,240 MB since December 2020 (era='today')."
+            if self.era is Era.SEMINAR_2019
+            else None
+        )
+        check_whole_range(memory_mb, "memorySize", "MemorySize (MB)", self.memory_min_mb, self.memory_max_mb, hint)
         if (memory_mb - self.memory_min_mb) % self.memory_step_mb:
             raise InvalidParameterValueException(
                 f"MemorySize {memory_mb} MB is not allowed in {self.era.value}: memory was set in "

@@ -99,9 +99,13 @@ def test_memory_below_128_has_aws_message(era: str) -> None:
 def test_memory_above_the_era_maximum_is_refused(era: str, memory: int, maximum: int) -> None:
     with pytest.raises(ll.ValidationException) as caught:
         create(era, memory_size=memory)
-    assert caught.value.message.startswith(
-        constraint(memory, "memorySize", f"Member must have value less than or equal to {maximum}")
-    )
+    # AWS's message word for word; lambdalab's note for learners is kept apart, in ``hint``.
+    assert caught.value.message == constraint(memory, "memorySize", f"Member must have value less than or equal to {maximum}")
+    assert str(caught.value) == f"ValidationException: {caught.value.message}"
+    if era == "2019":
+        assert caught.value.hint is not None and "10,240 MB since December 2020" in caught.value.hint
+    else:
+        assert caught.value.hint is None
 
 
 @pytest.mark.parametrize("memory", [200, 1769])

@@ -1,11 +1,17 @@
-"""Sphinx extension for the Lambda Lab book: everything served from this site.
+"""Sphinx extension for the Lambda Lab book: everything served from this site, little of it blocking.
 
-- plotly figures: plotly.js is copied from the installed ``plotly`` package and
-  linked only from pages that contain a figure (4.8 MB is too much for every page);
-- ipywidgets: the widget manager ``embed.js`` from ``@jupyter-widgets/html-manager``
-  1.0.15 is served locally instead of require.js and the manager from a CDN;
-- math: MathJax 3 (``tex-svg.js``, self-contained) is served locally, and
-  Sphinx links it only from pages with math.
+- plotly figures: ``plotly_mime`` renders each figure as a div plus its JSON; plotly.js
+  (the vendored cartesian partial bundle, 0.5 MB gzipped instead of 1.5 MB, when the page's
+  trace types allow; else the full bundle from the installed ``plotly``) and ``figures.js``
+  load deferred, only on pages with a figure;
+- ipywidgets: the saved state is rendered as a static snapshot (``widgets``), so no widget
+  manager, no widget state and no script is shipped;
+- math: MathJax 3 (``tex-svg.js``) is served locally, deferred, only on pages with math, and
+  kept out of the tab order;
+- icons: the theme's 1.5 MB ``fontawesome.js`` is replaced by ``icons.css`` with just the icons
+  the book uses (``icons``);
+- small fixes to the HTML the stack emits: sphinx-thebe's unused scripts (one with a CDN URL),
+  the ids sphinx-exercise repeats, an empty general index, the missing favicon.
 
 Nothing here is put in the book's own ``_static/``: Jupyter Book adds every
 JavaScript and CSS file found there to every page.
@@ -13,78 +19,174 @@ JavaScript and CSS file found there to every page.
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.util import logging
 
-__version__ = "0.1.0"
+from . import icons
+
+__version__ = "0.2.0"
+
+logger = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
-PLOTLY_JS = "lambdalab/plotly.min.js"
-WIDGETS_JS = "lambdalab/embed.js"
+PLOTLY_PARTIAL_JS = "lambdalab/plotly/plotly-cartesian.min.js"
+PLOTLY_FULL_JS = "lambdalab/plotly/plotly.min.js"
+FIGURES_JS = "lambdalab/figures.js"
+BOOK_CSS = "lambdalab/book.css"
+ICONS_CSS = "lambdalab/icons.css"
 MATHJAX_JS = "lambdalab/mathjax/tex-svg.js"
-MATHJAX_SHIM_JS = "lambdalab/mathjax-v2-shim.js"
+FAVICON = STATIC / "lambdalab" / "favicon.svg"
+# The trace types in plotly.js's cartesian partial bundle (its package README).
+CARTESIAN_TRACES = {
+    "bar",
+    "box",
+    "contour",
+    "heatmap",
+    "histogram",
+    "histogram2d",
+    "histogram2dcontour",
+    "image",
+    "pie",
+    "scatter",
+    "scatterternary",
+    "violin",
+}
+FIGURE_JSON = re.compile(r'<script type="application/json" class="ll-figure-data">(.*?)</script>', re.S)
+MATHJAX_CONFIG = {
+    "options": {
+        "processHtmlClass": "tex2jax_process|mathjax_process|math|output_area",
+        # MathJax 3 makes every formula a tab stop for its menu; keyboard users would tab
+        # through each symbol of a paragraph. The menu stays on right-click.
+        "menuOptions": {"settings": {"inTabOrder": False}},
+    }
+}
 
 
 def _configure(app: Sphinx, config: Config) -> None:
-    config.nb_ipywidgets_js = {WIDGETS_JS: {}}
+    config.nb_ipywidgets_js = {}
     config.mathjax_path = MATHJAX_JS
+    config.mathjax3_config = MATHJAX_CONFIG
+    config.html_use_index = False
+    if not config.html_favicon:
+        config.html_favicon = str(FAVICON)
 
 
-def _copy_assets(app: Sphinx, exception: Exception | None) -> None:
-    """Copy the vendored files and plotly.js (from the installed plotly) into ``_static/lambdalab``."""
+FONTAWESOME_TAG = re.compile(r'[ \t]*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>\n?')
+
+
+def _finish(app: Sphinx, exception: Exception | None) -> None:
+    """Copy the vendored files (and full plotly.js if a page needs it); swap fontawesome.js for icons.css.
+
+    The theme writes the ``fontawesome.js`` tag from a template macro, outside Sphinx's list of
+    scripts, so it is removed from the written pages here.
+    """
     if exception is not None or app.builder.format != "html":
         return
     import plotly
 
-    target = Path(app.outdir) / "_static"
+    outdir = Path(app.outdir)
+    target = outdir / "_static"
     shutil.copytree(STATIC, target, dirs_exist_ok=True)
-    shutil.copyfile(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", target / PLOTLY_JS)
+    missing = icons.write_icons_css(outdir, target / ICONS_CSS)
+    if missing:
+        logger.warning(f"icons used by the pages but not found in fontawesome.js: {sorted(missing)}")
+    full_needed = False
+    for page in outdir.rglob("*.html"):
+        if "_static" in page.relative_to(outdir).parts:
+            continue
+        text = page.read_text()
+        full_needed = full_needed or PLOTLY_FULL_JS in text
+        pruned = FONTAWESOME_TAG.sub("", text)
+        if pruned != text:
+            page.write_text(pruned)
+    if full_needed:
+        shutil.copyfile(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", target / PLOTLY_FULL_JS)
 
 
-def _page_scripts(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
-    if "plotly-graph-div" in context.get("body", ""):
-        # In <head>, not deferred: the inline Plotly.newPlot calls in the body need it.
-        app.add_js_file(PLOTLY_JS, priority=200)
+def _trace_types(body: str) -> set[str]:
+    types = set()
+    for match in FIGURE_JSON.finditer(body):
+        spec = json.loads(match.group(1).replace("<\\/", "</"))
+        types.update(str(trace.get("type", "scatter")) for trace in spec.get("data", []))
+    return types
+
+
+def _page_assets(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    body = context.get("body", "")
+    app.add_css_file(ICONS_CSS, priority=900)
+    if "ll-figure" in body or "ll-widget-snapshot" in body:
+        app.add_css_file(BOOK_CSS, priority=900)
+    if "plotly-graph-div" in body:
+        types = _trace_types(body)
+        bundle = PLOTLY_PARTIAL_JS if types <= CARTESIAN_TRACES else PLOTLY_FULL_JS
+        app.add_js_file(bundle, defer="defer", priority=500)
+        app.add_js_file(FIGURES_JS, defer="defer", priority=501)
 
 
 def _is(script: Any, path: str) -> bool:
     """Whether a Sphinx script entry links ``_static/<path>``."""
-    return str(script.filename or "").endswith(path)
+    return str(getattr(script, "filename", script) or "").split("?")[0].endswith(path)
 
 
-def _prune_scripts(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
-    """Run after the other handlers: drop MathJax where there is no math, and repeated scripts.
+def _prune_assets(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    """Run after the other handlers: drop what this page does not use or that breaks it.
 
-    myst-nb makes Sphinx link MathJax (2 MB) from every page; sphinx-thebe 0.3.1
-    adds its inline ``const THEBE_JS_URL`` twice, a SyntaxError on every page.
-    Where widgets meet MathJax 3, a shim gives the widget manager the MathJax 2
-    call it makes.
-    ``script_files`` is the builder's list, restored after each page.
+    - MathJax (2 MB) and its configuration where there is no math (myst-nb links it everywhere);
+    - the widget state (rendered statically instead) and repeated scripts (sphinx-thebe 0.3.1
+      adds its inline script twice, a SyntaxError);
+    - sphinx-thebe itself: the book launches no live kernel (its script names a CDN);
+    - the theme's ``fontawesome.js``: ``icons.css`` draws the icons.
+    ``script_files`` / ``css_files`` are the builder's lists, restored after each page.
     """
-    scripts = context.get("script_files", [])
-    math = 'class="math' in context.get("body", "")
+    body = context.get("body", "")
+    math = 'class="math' in body
     seen: set[str] = set()
     kept = []
-    for script in scripts:
-        body = script.attributes.get("body", "")
-        if not math and (_is(script, MATHJAX_JS) or body.startswith("window.MathJax")):
+    for script in context.get("script_files", []):
+        attributes = getattr(script, "attributes", {})
+        inline = attributes.get("body", "")
+        if not math and (_is(script, MATHJAX_JS) or inline.startswith("window.MathJax")):
             continue
-        key = repr((script.filename or "", sorted(script.attributes.items())))
+        if attributes.get("type") == "application/vnd.jupyter.widget-state+json":
+            continue
+        if _is(script, "sphinx-thebe.js") or "THEBE_JS_URL" in inline:
+            continue
+        key = repr((getattr(script, "filename", script) or "", sorted(attributes.items())))
         if key not in seen:
             seen.add(key)
             kept.append(script)
-    scripts[:] = kept
-    if math and any(_is(s, WIDGETS_JS) for s in kept):
-        app.add_js_file(MATHJAX_SHIM_JS, defer="defer", priority=999)
+    context["script_files"][:] = kept
+    css = context.get("css_files", [])
+    css[:] = [c for c in css if not _is(c, "sphinx-thebe.css")]
+
+
+_DUPLICATE_ID = re.compile(r'\bid="(exercise-content|solution-content)"')
+
+
+def _unique_ids(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    """sphinx-exercise gives every exercise and solution body the same id; number them."""
+    counts: dict[str, int] = {}
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        counts[name] = counts.get(name, 0) + 1
+        return f'id="{name}-{counts[name]}"'
+
+    if "body" in context:
+        context["body"] = _DUPLICATE_ID.sub(number, context["body"])
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _configure, priority=900)
-    app.connect("html-page-context", _page_scripts)
-    app.connect("html-page-context", _prune_scripts, priority=999)
-    app.connect("build-finished", _copy_assets)
+    app.connect("html-page-context", _unique_ids, priority=400)
+    app.connect("html-page-context", _page_assets)
+    app.connect("html-page-context", _prune_assets, priority=999)
+    app.connect("build-finished", _finish)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
