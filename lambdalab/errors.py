@@ -93,9 +93,7 @@ def constraint_error(value: object, field: str, constraint: str) -> ValidationEx
     )
 
 
-def check_whole_range(
-    value: object, field: str, name: str, low: int, high: int, hint_high: str | None = None
-) -> None:
+def check_whole_range(value: object, field: str, name: str, low: int, high: int, hint_high: str | None = None) -> None:
     """A whole-number parameter within ``[low, high]``, with AWS's constraint messages.
 
     ``hint_high`` becomes the ``hint`` of the error for a value above ``high``.

@@ -26,12 +26,50 @@ def test_no_page_loads_an_asset_from_another_host(built_book: BuiltBook) -> None
 
 
 def test_heavy_scripts_only_where_needed(built_book: BuiltBook) -> None:
-    """plotly.js (4.8 MB), the widget manager (1.9 MB) and MathJax (2 MB) only on pages that use them."""
+    """plotly.js and MathJax only on pages that use them, deferred; no widget manager, no fontawesome.js."""
+    for page in [*built_book.pages(), built_book.html / "search.html"]:
+        html = page.read_text()
+        figures = "plotly-graph-div" in html
+        assert ("lambdalab/plotly/" in html) == figures, page.name
+        assert ("lambdalab/figures.js" in html) == figures, page.name
+        assert ("lambdalab/mathjax/tex-svg.js" in html) == ('class="math' in html), page.name
+        assert "embed.js" not in html and "widget-state+json" not in html, page.name
+        assert "fontawesome.js" not in html and "lambdalab/icons.css" in html, page.name
+        assert "thebe" not in html.lower(), f"{page.name}: sphinx-thebe's scripts name a CDN"
+        for tag in re.findall(r"<script\b[^>]*\bsrc=\"[^\"]*(?:plotly|figures|mathjax)[^\"]*\"[^>]*>", html):
+            assert "defer" in tag, f"{page.name}: {tag} blocks the first paint"
+    chapter = (built_book.html / "chapters" / "01_why_serverless.html").read_text()
+    assert "lambdalab/plotly/plotly-cartesian.min.js" in chapter, "the chapter's traces fit the partial bundle"
+    assert "ll-widget-snapshot" in chapter and 'class="math' in chapter
+
+
+def test_every_figure_has_a_numbered_caption_and_a_text_alternative(built_book: BuiltBook) -> None:
     for page in built_book.pages():
         html = page.read_text()
-        assert ("lambdalab/plotly.min.js" in html) == ("plotly-graph-div" in html), page.name
-        assert ("lambdalab/embed.js" in html) == ("application/vnd.jupyter.widget-view+json" in html), page.name
-        assert ("lambdalab/mathjax/tex-svg.js" in html) == ('class="math' in html), page.name
-    chapter = (built_book.html / "chapters" / "01_why_serverless.html").read_text()
-    assert "plotly-graph-div" in chapter and "widget-view+json" in chapter and 'class="math' in chapter
-    assert (built_book.html / "_static" / "lambdalab" / "plotly.min.js").stat().st_size > 1_000_000
+        for match in re.finditer(r'<div class="ll-figure" data-figure="(plotly-[0-9a-f]+)">', html):
+            figure_id = match.group(1)
+            start = html.rfind("<figure", 0, match.start())
+            end = html.find("</figure>", match.end())
+            assert start != -1 and end != -1, f"{page.name}: {figure_id} is not inside a <figure>"
+            figure = html[start:end]
+            caption = re.search(r"<figcaption>(.*?)</figcaption>", figure, re.S)
+            assert caption and "Fig. " in caption.group(1), f"{page.name}: {figure_id} has no numbered caption"
+            assert f'aria-describedby="{figure_id}-alt"' in figure
+            alt = re.search(rf'<p id="{figure_id}-alt">(.*?)</p>', figure, re.S)
+            assert alt and len(alt.group(1)) > 100, f"{page.name}: {figure_id} has no text alternative"
+
+
+def test_no_placeholder_links(built_book: BuiltBook) -> None:
+    """No page links the old placeholder repository (references that do not resolve fail the -n -W build)."""
+    for page in built_book.pages():
+        assert "lambda-lab/lambda-lab" not in page.read_text(), page.name
+
+
+def test_favicon_and_no_empty_index(built_book: BuiltBook) -> None:
+    assert (
+        not (built_book.html / "genindex.html").exists()
+        or "Index" not in (built_book.html / "intro.html").read_text().split("<body")[1].split("</nav>")[0]
+    )
+    intro = (built_book.html / "intro.html").read_text()
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', intro)
+    assert icon and (built_book.html / icon.group(1)).exists()

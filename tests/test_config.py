@@ -100,7 +100,9 @@ def test_memory_above_the_era_maximum_is_refused(era: str, memory: int, maximum:
     with pytest.raises(ll.ValidationException) as caught:
         create(era, memory_size=memory)
     # AWS's message word for word; lambdalab's note for learners is kept apart, in ``hint``.
-    assert caught.value.message == constraint(memory, "memorySize", f"Member must have value less than or equal to {maximum}")
+    assert caught.value.message == constraint(
+        memory, "memorySize", f"Member must have value less than or equal to {maximum}"
+    )
     assert str(caught.value) == f"ValidationException: {caught.value.message}"
     if era == "2019":
         assert caught.value.hint is not None and "10,240 MB since December 2020" in caught.value.hint

@@ -70,6 +70,7 @@ MATHJAX_CONFIG = {
 
 
 def _configure(app: Sphinx, config: Config) -> None:
+    _without_thebe(app)
     config.nb_ipywidgets_js = {}
     config.mathjax_path = MATHJAX_JS
     config.mathjax3_config = MATHJAX_CONFIG
@@ -79,6 +80,18 @@ def _configure(app: Sphinx, config: Config) -> None:
 
 
 FONTAWESOME_TAG = re.compile(r'[ \t]*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>\n?')
+
+
+def _without_thebe(app: Sphinx) -> None:
+    """Unhook sphinx-thebe's per-page config block: the book launches no live kernel.
+
+    Jupyter Book always loads sphinx-thebe, which appends to every page a ``text/x-thebe-config``
+    script naming a Binder example repository, whatever the launch settings say. Its scripts
+    (one naming a CDN) are dropped in ``_prune_assets``.
+    """
+    for listener in list(app.events.listeners.get("doctree-resolved", [])):
+        if getattr(listener.handler, "__module__", "") == "sphinx_thebe":
+            app.disconnect(listener.id)
 
 
 def _finish(app: Sphinx, exception: Exception | None) -> None:
@@ -111,7 +124,7 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
 
 
 def _trace_types(body: str) -> set[str]:
-    types = set()
+    types: set[str] = set()
     for match in FIGURE_JSON.finditer(body):
         spec = json.loads(match.group(1).replace("<\\/", "</"))
         types.update(str(trace.get("type", "scatter")) for trace in spec.get("data", []))
@@ -121,8 +134,7 @@ def _trace_types(body: str) -> set[str]:
 def _page_assets(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
     body = context.get("body", "")
     app.add_css_file(ICONS_CSS, priority=900)
-    if "ll-figure" in body or "ll-widget-snapshot" in body:
-        app.add_css_file(BOOK_CSS, priority=900)
+    app.add_css_file(BOOK_CSS, priority=900)
     if "plotly-graph-div" in body:
         types = _trace_types(body)
         bundle = PLOTLY_PARTIAL_JS if types <= CARTESIAN_TRACES else PLOTLY_FULL_JS
@@ -168,10 +180,11 @@ def _prune_assets(app: Sphinx, pagename: str, templatename: str, context: dict[s
 
 
 _DUPLICATE_ID = re.compile(r'\bid="(exercise-content|solution-content)"')
+_DISPLAY_MATH = re.compile(r'<div class="math notranslate nohighlight">')
 
 
-def _unique_ids(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
-    """sphinx-exercise gives every exercise and solution body the same id; number them."""
+def _fix_body(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    """Number the ids sphinx-exercise repeats; make display math a scrollable, focusable region."""
     counts: dict[str, int] = {}
 
     def number(match: re.Match[str]) -> str:
@@ -180,13 +193,18 @@ def _unique_ids(app: Sphinx, pagename: str, templatename: str, context: dict[str
         return f'id="{name}-{counts[name]}"'
 
     if "body" in context:
-        context["body"] = _DUPLICATE_ID.sub(number, context["body"])
+        body = _DUPLICATE_ID.sub(number, context["body"])
+        # A display formula wider than a phone scrolls sideways: keyboards must reach it.
+        context["body"] = _DISPLAY_MATH.sub(
+            '<div class="math notranslate nohighlight" tabindex="0" role="group" aria-label="formula">', body
+        )
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _configure, priority=900)
-    app.connect("html-page-context", _unique_ids, priority=400)
+    app.connect("html-page-context", _fix_body, priority=400)
     app.connect("html-page-context", _page_assets)
     app.connect("html-page-context", _prune_assets, priority=999)
     app.connect("build-finished", _finish)
+    app.setup_extension("lambdalab_book.launch")
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

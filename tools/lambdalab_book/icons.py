@@ -57,7 +57,7 @@ def icons_css(fontawesome_js: str, used: set[str]) -> tuple[str, set[str]]:
             hit = True
             width, height, path = icons[name]
             svg = f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}'><path d='{path}'/></svg>"
-            url = "url(\"data:image/svg+xml," + quote(svg, safe=" /:=',") + '")'
+            url = 'url("data:image/svg+xml,' + quote(svg, safe=" /:=',") + '")'
             selectors = ",".join(f".{cls}.fa-{name}" for cls in _CLASSES[prefix])
             rules.append(f"{selectors}{{--ll-icon:{url};width:{width / height:.4f}em}}")
         if not hit:
@@ -76,7 +76,9 @@ def write_icons_css(outdir: Path, target: Path) -> set[str]:
         target.write_text("/* no fontawesome.js in this theme: no icons to subset */\n")
         return set()
     used: set[str] = set()
-    scripts = [p for p in (outdir / "_static").rglob("*.js") if p.name != "fontawesome.js" and "lambdalab" not in p.parts]
+    scripts = [
+        p for p in (outdir / "_static").rglob("*.js") if p.name != "fontawesome.js" and "lambdalab" not in p.parts
+    ]
     for page in [*outdir.rglob("*.html"), *scripts]:
         used.update(USED.findall(page.read_text(errors="replace")))
     css, missing = icons_css(fontawesome.read_text(), used)

@@ -5,13 +5,13 @@ A notebook cell that shows a plotly figure stores only
 JupyterLab renders natively. myst-nb has no renderer for it, so this plugin
 (registered under the ``myst_nb.mime_renderers`` entry point) turns it into:
 
-- a ``<div class="plotly-graph-div">`` with the figure's height reserved (no layout shift) and
-  the cell's text alternative as its accessible name (``role="img"``);
+- a ``<div class="plotly-graph-div">`` with the figure's height reserved (no layout shift),
+  described (``aria-describedby``) by the cell's text alternative;
 - the figure's JSON in a ``<script type="application/json">``, drawn by ``figures.js`` once the
   deferred plotly.js has loaded, so that neither blocks the first paint;
 - a native radio group for each plotly slider (plotly's SVG slider cannot be reached by
   keyboard or named for a screen reader), which applies the slider's steps;
-- the text alternative again, in a "Describe this figure" disclosure for every reader.
+- the text alternative, in a "Describe this figure in words" disclosure for every reader.
 
 The div id is a hash of the figure, so rebuilding gives the same HTML. The text alternative
 comes from the cell metadata ``{"lambdalab": {"alt": "..."}}``; the numbered caption from
@@ -87,7 +87,8 @@ def figure_html(figure: dict[str, Any], alt: str = "") -> str:
     height = int(layout.get("height") or 450)
     sliders = layout.get("sliders") or []
     spec = {"data": figure.get("data") or [], "layout": layout, "config": config}
-    label = f' role="img" aria-label="{html.escape(alt, quote=True)}"' if alt else ""
+    # Not role="img": plotly's div holds controls (modebar, legend) that must stay reachable.
+    label = f' aria-describedby="{figure_id}-alt"' if alt else ""
     parts = [
         f'<div class="ll-figure" data-figure="{figure_id}">',
         f'<div id="{figure_id}" class="plotly-graph-div"{label} style="height:{height}px; width:100%;"></div>',
@@ -97,7 +98,7 @@ def figure_html(figure: dict[str, Any], alt: str = "") -> str:
     if alt:
         parts.append(
             '<details class="ll-figure-alt"><summary>Describe this figure in words</summary>'
-            f"<p>{html.escape(alt)}</p></details>"
+            f'<p id="{figure_id}-alt">{html.escape(alt)}</p></details>'
         )
     parts.append("</div>")
     return "".join(parts)

@@ -84,11 +84,12 @@ class Snapshot:
         if name in BOOLS:
             return self._control(label, "on" if s.get("value") else "off")
         if name == "ButtonModel":
-            return f'<div class="ll-w-control"><span class="ll-w-button">{html.escape(str(s.get("description")))}</span></div>'
+            button = html.escape(str(s.get("description")))
+            return f'<div class="ll-w-control"><span class="ll-w-button">{button}</span></div>'
         if name == "OutputModel":
             return "".join(self._output(o) for o in s.get("outputs", []))
         shown = html.escape(name.removesuffix("Model") or "widget")
-        return f'<div class="ll-w-control"><span class="ll-w-label">{label}</span> <em>({shown}: live in Jupyter)</em></div>'
+        return self._control(label, f"<em>({shown}: live in Jupyter)</em>")
 
     def _control(self, label: str, value: str, extra: str = "") -> str:
         return (
