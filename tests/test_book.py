@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 from conftest import BuiltBook
+from lambdalab_book import serve
 
 ASSET = re.compile(r"<(?:script|link|img|iframe)\b[^>]*?\b(?:src|href)=\"([^\"]+)\"", re.I)
 
@@ -73,3 +76,16 @@ def test_favicon_and_no_empty_index(built_book: BuiltBook) -> None:
     intro = (built_book.html / "intro.html").read_text()
     icon = re.search(r'<link rel="icon" href="([^"]+)"', intro)
     assert icon and (built_book.html / icon.group(1)).exists()
+
+
+def test_a_reference_that_does_not_resolve_fails_the_build(tmp_path: Path) -> None:
+    """A forward reference to a chapter or label that does not exist stops the build (-n -W)."""
+    root = Path(__file__).resolve().parents[1]
+    for name in ("_config.yml", "intro.md"):
+        shutil.copy(root / name, tmp_path / name)
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: next\n")
+    (tmp_path / "next.md").write_text("# Next\n\nSee {ref}`ch-does-not-exist` and {doc}`missing_chapter`.\n")
+    done = serve.build(tmp_path, output=tmp_path / "out")
+    log = done.stdout + done.stderr
+    assert done.returncode != 0, log[-3000:]
+    assert "ch-does-not-exist" in log and "missing_chapter" in log
