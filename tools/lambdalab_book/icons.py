@@ -43,6 +43,8 @@ def icons_css(fontawesome_js: str, used: set[str]) -> tuple[str, set[str]]:
     """CSS for the icons in ``used``; also the names no pack defines."""
     defined = packs(fontawesome_js)
     rules = [
+        "/* Icons from Font Awesome Free by Fonticons, Inc., licensed CC BY 4.0 (fontawesome.com/license/free);"
+        " the subset the book uses, drawn as CSS masks by lambdalab_book.icons. */",
         ".fa-solid,.fa-regular,.fa-brands,.fas,.far,.fab{display:inline-block;width:1em;height:1em;"
         "vertical-align:-0.125em;background-color:currentColor;-webkit-mask:var(--ll-icon) center/contain no-repeat;"
         "mask:var(--ll-icon) center/contain no-repeat;font-style:normal}",
