@@ -10,6 +10,7 @@ dark mode, a 390 px phone, and axe-core's checks of names, contrast and ARIA.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -168,9 +169,14 @@ def test_widget_snapshot_shows_saved_values_and_no_dead_controls(site: str, brow
         assert "Snapshot" in text and "do not respond" in text
         assert "150.81" in text and "350.40" in text, "the saved bills, as the chapter's text gives them"
         assert snapshot.locator("input, button, select, textarea, [tabindex]").count() == 0
-        link = snapshot.locator("a.ll-download-notebook")
-        response = page.request.get(link.evaluate("a => a.href"))
-        assert response.ok and json.loads(response.text())["cells"]
+        # The snapshot's link downloads the notebook whose set-up cell names the site's wheel by its full URL.
+        with page.expect_download() as download:
+            snapshot.locator("a.ll-download-notebook").click()
+        notebook = json.loads(Path(download.value.path()).read_text())
+        setup = "".join(notebook["cells"][0]["source"])
+        wheel = next(word for word in setup.split() if word.endswith(".whl"))
+        assert wheel.startswith(site + "/_static/lambdalab/wheels/"), setup
+        assert page.request.get(wheel).ok
 
 
 @pytest.mark.parametrize(("viewport", "scheme"), [(None, "light"), (None, "dark"), (PHONE, "light")])

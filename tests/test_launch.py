@@ -181,8 +181,11 @@ def test_the_wheel_installs_with_pip_and_declares_the_console_script(tmp_path: P
 
 def setup_cell_url(nb: dict[str, Any]) -> str:
     source = "".join(nb["cells"][0]["source"])
-    match = re.search(r"%pip install --quiet (\S+)$", source, re.M)
+    match = re.search(r"%pip install --quiet (\S+\.whl)((?: \S+==\S+)*)$", source, re.M)
     assert match, source
+    # The notebook's other imports are installed at the pinned stack's versions.
+    pins = set((ROOT / "requirements.txt").read_text().split())
+    assert set(match.group(2).split()) <= pins, match.group(2)
     return match.group(1)
 
 
@@ -215,6 +218,17 @@ def test_the_setup_cell_installs_only_when_lambdalab_is_missing(monkeypatch: pyt
     monkeypatch.setitem(sys.modules, "lambdalab", None)  # import raises ImportError
     exec(code, {"get_ipython": Shell})
     assert calls == [("pip", f"install --quiet {url}")]
+
+
+def test_the_setup_cell_installs_the_notebooks_other_imports_at_the_pinned_versions() -> None:
+    nb = json.loads((ROOT / f"{CHAPTER}.ipynb").read_text())
+    others = launch.third_party_imports(nb)
+    pins = (ROOT / "requirements.txt").read_text().split()
+    assert others and all(spec in pins for spec in others.values()), others
+    assert "plotly" in others and "lambdalab" not in others and "json" not in others
+    source = launch.setup_source("w.whl", others)
+    assert f"import lambdalab, {', '.join(sorted(others))}" in source
+    assert source.rstrip().endswith(" ".join(["w.whl", *(others[m] for m in sorted(others))]))
 
 
 def test_the_wheel_url_is_absolute_with_a_base_url_else_relative_to_the_notebook() -> None:

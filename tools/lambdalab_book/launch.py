@@ -46,7 +46,14 @@ JUPYTER_BOOK_DEFAULT = "https://github.com/executablebooks/jupyter-book"
 DEFAULT_BINDERHUB = "https://mybinder.org"
 WHEELS = "_static/lambdalab/wheels"
 SETUP_CELL_ID = "lambdalab-setup"
-SETUP_COMMENT = "# Set-up, added to the copy downloaded from the Lambda Lab site: installs lambdalab if it is missing."
+SETUP_COMMENT = (
+    "# Set-up, added to the copy downloaded from the Lambda Lab site: installs what this notebook imports"
+    " (lambdalab from the site, the rest at the versions the book was run with) if any of it is missing."
+)
+#: The packages (import name -> distribution name) a notebook may import besides the standard
+#: library and lambdalab; their versions come from the pinned stack, requirements.txt.
+THIRD_PARTY = {"ipywidgets": "ipywidgets", "numpy": "numpy", "pandas": "pandas", "plotly": "plotly"}
+PINS = Path(__file__).resolve().parents[2] / "requirements.txt"
 INSTALL = "%pip install --quiet "
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 NAME = r"[A-Za-z0-9_.-]+"
@@ -240,15 +247,48 @@ def build_wheel(root: Path, dest: Path) -> Path:
 # --- The downloadable notebook --------------------------------------------------------------
 
 
-def setup_source(wheel_url: str) -> str:
-    """The set-up cell: nothing when ``lambdalab`` imports, else ``%pip install`` of the wheel."""
-    return f"{SETUP_COMMENT}\ntry:\n    import lambdalab\nexcept ImportError:\n    {INSTALL}{wheel_url}"
+def setup_source(wheel_url: str, others: Mapping[str, str] | None = None) -> str:
+    """The set-up cell: nothing when everything imports, else ``%pip install`` of the wheel and ``others``.
+
+    ``others`` maps the notebook's other third-party imports to their pinned requirements.
+    """
+    others = dict(sorted((others or {}).items()))
+    modules = ", ".join(["lambdalab", *others])
+    install = " ".join([wheel_url, *others.values()])
+    return f"{SETUP_COMMENT}\ntry:\n    import {modules}\nexcept ImportError:\n    {INSTALL}{install}"
+
+
+def third_party_imports(nb: Mapping[str, Any], pins: Path = PINS) -> dict[str, str]:
+    """The notebook's imports from ``THIRD_PARTY``, each with its pinned requirement (``name==version``)."""
+    import ast
+
+    found: set[str] = set()
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        source = "".join(cell.get("source", []))
+        code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module.split(".")[0])
+    pinned = {}
+    for line in pins.read_text().splitlines() if pins.exists() else []:
+        name, _, version = line.strip().partition("==")
+        if version:
+            pinned[name.lower().replace("_", "-")] = f"{name}=={version}"
+    return {m: pinned.get(THIRD_PARTY[m], THIRD_PARTY[m]) for m in sorted(found & THIRD_PARTY.keys())}
 
 
 def downloadable(text: str, wheel_url: str) -> str:
     """The notebook ``text`` with the set-up cell first, written as nbformat writes notebooks."""
     nb = json.loads(text)
-    lines = setup_source(wheel_url).splitlines(keepends=True)
+    lines = setup_source(wheel_url, third_party_imports(nb)).splitlines(keepends=True)
     cell: dict[str, Any] = {
         "cell_type": "code",
         "execution_count": None,
@@ -275,7 +315,7 @@ def wheel_url(baseurl: str, source: str, wheel: str) -> str:
 #: On notebook pages: a click on the download button's .ipynb link downloads the notebook with the
 #: wheel's relative path in the set-up cell made absolute against the notebook's own URL.
 DOWNLOAD_JS = r"""document.addEventListener("click", (event) => {
-  const link = event.target instanceof Element && event.target.closest('.dropdown-download-buttons a[href$=".ipynb"]');
+  const link = event.target instanceof Element && event.target.closest('.dropdown-download-buttons a[href$=".ipynb"], a.ll-download-notebook');
   if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
   event.preventDefault();
   const source = new URL(link.getAttribute("href"), location.href);
