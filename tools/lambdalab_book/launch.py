@@ -315,7 +315,8 @@ def wheel_url(baseurl: str, source: str, wheel: str) -> str:
 #: On notebook pages: a click on the download button's .ipynb link downloads the notebook with the
 #: wheel's relative path in the set-up cell made absolute against the notebook's own URL.
 DOWNLOAD_JS = r"""document.addEventListener("click", (event) => {
-  const link = event.target instanceof Element && event.target.closest('.dropdown-download-buttons a[href$=".ipynb"], a.ll-download-notebook');
+  const links = '.dropdown-download-buttons a[href$=".ipynb"], a.ll-download-notebook';
+  const link = event.target instanceof Element && event.target.closest(links);
   if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
   event.preventDefault();
   const source = new URL(link.getAttribute("href"), location.href);
