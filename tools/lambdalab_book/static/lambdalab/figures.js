@@ -4,7 +4,9 @@
      again whenever the reader switches (the theme sets <html data-theme>).
    - Each plotly slider is replaced by the native radio group rendered under the figure, which
      keyboards and screen readers can use; choosing a step applies the slider step's args.
-   - On narrow screens (phones) margins and legend text shrink so the plot keeps its width.
+   - On narrow screens (phones) margins and legend text shrink so the plot keeps its width; on
+     touch screens and phones a swipe over a figure scrolls the page instead of zooming, and the
+     modebar (which would cover the legend) is left out.
    Every drawn figure gets data-drawn="true" (the browser tests and the speed benchmark wait on it). */
 (function () {
   "use strict";
@@ -62,6 +64,11 @@
     var sliders = spec.layout.sliders || [];
     var controls = container.querySelectorAll("fieldset.ll-figure-control");
     if (controls.length) delete spec.layout.sliders; // the native controls take over
+    var touch = window.matchMedia("(pointer: coarse)").matches || window.innerWidth < NARROW;
+    if (touch) {
+      spec.layout.dragmode = false;
+      spec.config.displayModeBar = false;
+    }
     var margin = spec.layout.margin || {};
     var legendFont = (spec.layout.legend || {}).font || {};
     gd.llWide = { left: margin.l, right: margin.r, legendSize: legendFont.size };
