@@ -193,3 +193,12 @@ def test_axe_finds_no_violations(
             results = Axe().run(page, options={"runOnly": {"type": "rule", "values": AXE_RULES}})
             violations = [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in results.response["violations"]]
             assert not violations, f"{path} ({scheme}, {viewport or 'desktop'}): {violations}"
+
+
+def test_search_finds_the_chapter(site: str, browser: Browser) -> None:
+    """The search scripts load deferred; the search page still finds text in the chapters."""
+    with Visit(browser, site, "search.html?q=undifferentiated") as visit:
+        page = visit.page
+        page.wait_for_function("document.querySelector('#search-results').innerText.includes('found')")
+        assert "Why serverless" in page.locator("#search-results").inner_text()
+        assert not visit.errors

@@ -79,6 +79,8 @@ def _configure(app: Sphinx, config: Config) -> None:
         config.html_favicon = str(FAVICON)
 
 
+# Sphinx's search scripts load in <head> on every page; the search index grows with the book.
+SEARCH_TAG = re.compile(r'<script src="([^"]*(?:searchtools|language_data|searchindex)\.js[^"]*)"></script>')
 FONTAWESOME_TAG = re.compile(r'[ \t]*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>\n?')
 
 
@@ -97,8 +99,9 @@ def _without_thebe(app: Sphinx) -> None:
 def _finish(app: Sphinx, exception: Exception | None) -> None:
     """Copy the vendored files (and full plotly.js if a page needs it); swap fontawesome.js for icons.css.
 
-    The theme writes the ``fontawesome.js`` tag from a template macro, outside Sphinx's list of
-    scripts, so it is removed from the written pages here.
+    The theme writes the ``fontawesome.js`` tag and the search scripts from templates, outside
+    Sphinx's list of scripts, so the written pages are edited here: no ``fontawesome.js``, and the
+    search scripts deferred (they run in order, before the search page's own start-up).
     """
     if exception is not None or app.builder.format != "html":
         return
@@ -116,7 +119,7 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
             continue
         text = page.read_text()
         full_needed = full_needed or PLOTLY_FULL_JS in text
-        pruned = FONTAWESOME_TAG.sub("", text)
+        pruned = SEARCH_TAG.sub(r'<script defer src="\1"></script>', FONTAWESOME_TAG.sub("", text))
         if pruned != text:
             page.write_text(pruned)
     if full_needed:
@@ -138,8 +141,9 @@ def _page_assets(app: Sphinx, pagename: str, templatename: str, context: dict[st
     if "plotly-graph-div" in body:
         types = _trace_types(body)
         bundle = PLOTLY_PARTIAL_JS if types <= CARTESIAN_TRACES else PLOTLY_FULL_JS
-        app.add_js_file(bundle, defer="defer", priority=500)
-        app.add_js_file(FIGURES_JS, defer="defer", priority=501)
+        # Before MathJax (priority 500) in the deferred queue: figures are drawn first.
+        app.add_js_file(bundle, defer="defer", priority=450)
+        app.add_js_file(FIGURES_JS, defer="defer", priority=451)
 
 
 def _is(script: Any, path: str) -> bool:
