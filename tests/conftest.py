@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,23 +45,11 @@ def built_book(tmp_path_factory: pytest.TempPathFactory) -> BuiltBook:
 
 @pytest.fixture(scope="session")
 def site(built_book: BuiltBook) -> Iterator[str]:
-    """The built book served on 127.0.0.1; yields its base URL."""
+    """The built book served on 127.0.0.1 as ``dev.py book`` serves it (gzip included); yields its base URL."""
     if built_book.returncode != 0:
         pytest.fail("the book did not build; see test_book_builds_without_warnings")
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    handler = functools.partial(Quiet, directory=str(built_book.html))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve.running(built_book.html, quiet=True) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
