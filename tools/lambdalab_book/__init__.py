@@ -122,6 +122,11 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
         pruned = SEARCH_TAG.sub(r'<script defer src="\1"></script>', FONTAWESOME_TAG.sub("", text))
         if pruned != text:
             page.write_text(pruned)
+    # sphinx-external-toc's redirect page has no icon link: the browser would ask for /favicon.ico.
+    index = outdir / "index.html"
+    if index.exists() and "<head>" not in index.read_text() and 'http-equiv="Refresh"' in index.read_text():
+        icon = "_static/" + Path(app.config.html_favicon or "").name
+        index.write_text(f'<link rel="icon" href="{icon}"/>\n' + index.read_text())
     if full_needed:
         shutil.copyfile(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", target / PLOTLY_FULL_JS)
 
@@ -142,8 +147,9 @@ def _page_assets(app: Sphinx, pagename: str, templatename: str, context: dict[st
         types = _trace_types(body)
         bundle = PLOTLY_PARTIAL_JS if types <= CARTESIAN_TRACES else PLOTLY_FULL_JS
         # Before MathJax (priority 500) in the deferred queue: figures are drawn first.
-        app.add_js_file(bundle, defer="defer", priority=450)
-        app.add_js_file(FIGURES_JS, defer="defer", priority=451)
+        # fetchpriority: fetched ahead of MathJax and the fonts, which share the reader's bandwidth.
+        app.add_js_file(bundle, defer="defer", fetchpriority="high", priority=450)
+        app.add_js_file(FIGURES_JS, defer="defer", fetchpriority="high", priority=451)
 
 
 def _is(script: Any, path: str) -> bool:

@@ -11,9 +11,6 @@ and dark mode, waits for figures and math, and writes full-page PNGs named
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
-import threading
 from pathlib import Path
 
 from . import serve
@@ -26,35 +23,28 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 def shoot(site: Path, out: Path, pages: list[str], full_page: bool = True) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
-    handler = getattr(serve, "Handler", http.server.SimpleHTTPRequestHandler)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
-            for page_path in pages:
-                for size, viewport in SIZES.items():
-                    for scheme in ("light", "dark"):
-                        context = browser.new_context(viewport=viewport, color_scheme=scheme)  # type: ignore[arg-type]
-                        page = context.new_page()
-                        page.add_init_script(f"localStorage.setItem('mode', '{scheme}');")
-                        page.goto(f"{base}/{page_path}", wait_until="networkidle")
-                        page.wait_for_function(
-                            "[...document.querySelectorAll('.plotly-graph-div')].every(d => d.dataset.drawn)",
-                            timeout=20_000,
-                        )
-                        page.wait_for_timeout(300)
-                        name = page_path.replace("/", "_").removesuffix(".html")
-                        path = out / f"{name}-{size}-{scheme}.png"
-                        page.screenshot(path=str(path), full_page=full_page)
-                        written.append(path)
-                        context.close()
-            browser.close()
-    finally:
-        server.shutdown()
+    with serve.running(site) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+        for page_path in pages:
+            for size, viewport in SIZES.items():
+                for scheme in ("light", "dark"):
+                    context = browser.new_context(viewport=viewport, color_scheme=scheme)  # type: ignore[arg-type]
+                    page = context.new_page()
+                    page.add_init_script(f"localStorage.setItem('mode', '{scheme}');")
+                    page.goto(f"{base}/{page_path}", wait_until="networkidle")
+                    page.wait_for_function(
+                        "[...document.querySelectorAll('.plotly-graph-div')].every(d => d.dataset.drawn)",
+                        timeout=20_000,
+                    )
+                    page.wait_for_timeout(300)
+                    name = page_path.replace("/", "_").removesuffix(".html")
+                    path = out / f"{name}-{size}-{scheme}.png"
+                    page.screenshot(path=str(path), full_page=full_page)
+                    written.append(path)
+                    context.close()
+        browser.close()
     return written
 
 

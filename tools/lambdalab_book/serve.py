@@ -21,6 +21,7 @@ import gzip
 import http.server
 import io
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -62,7 +63,11 @@ EXTENSIONS_MAP = {**http.server.SimpleHTTPRequestHandler.extensions_map, **CONTE
 
 
 def build(root: Path = ROOT, output: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``jupyter-book build --all -W -n --keep-going``; return the finished process."""
+    """Run ``jupyter-book build --all -W -n --keep-going``; return the finished process.
+
+    The HTML folder is emptied first, so that no page or file of an earlier build survives.
+    """
+    shutil.rmtree((output or root) / "_build" / "html", ignore_errors=True)
     cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()"]
     cmd += ["build", str(root), "--all", "-W", "-n", "--keep-going"]
     if output is not None:
