@@ -128,9 +128,14 @@ BURST_BY_REGION_2019 = {
     "eu-west-1": 3000,
     "ap-northeast-1": 1000,
     "eu-central-1": 1000,
-    "us-east-2": 1000,
 }
-"""2019's initial burst concurrency by Region; 500 in every other Region."""
+"""2019's initial burst concurrency by Region; 500 in every other Region.
+
+The scaling page of 2019 (https://docs.aws.amazon.com/lambda/latest/dg/scaling.html, "Initial
+Concurrency Burst Limits"): 3000 in US West (Oregon), US East (N. Virginia) and EU (Ireland); 1000
+in Asia Pacific (Tokyo) and EU (Frankfurt); 500 in other Regions. US East (Ohio) joined the 1,000
+group only later (https://docs.aws.amazon.com/lambda/latest/dg/burst-concurrency.html lists it),
+so in 2019 it had 500."""
 
 RESERVED_ENV_VARS = frozenset(
     {

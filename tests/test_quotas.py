@@ -38,3 +38,17 @@ def test_throttle_exception_carries_reason_and_status() -> None:
         "ConcurrentInvocationLimitExceeded",
         "TooManyRequestsException",
     )
+
+
+def test_2019_burst_by_region_follows_the_2019_scaling_page() -> None:
+    """https://docs.aws.amazon.com/lambda/latest/dg/scaling.html as of 2019, "Initial Concurrency Burst
+    Limits": 3000 - US West (Oregon), US East (N. Virginia), EU (Ireland); 1000 - Asia Pacific (Tokyo),
+    EU (Frankfurt); 500 - other Regions. US East (Ohio) moved to 1,000 only later."""
+    from lambdalab.concurrency import ConcurrencyManager
+
+    then = ll.quotas("2019")
+    expected = {"us-west-2": 3000, "us-east-1": 3000, "eu-west-1": 3000, "ap-northeast-1": 1000}
+    expected |= {"eu-central-1": 1000, "us-east-2": 500, "eu-west-2": 500, "ap-south-1": 500}
+    for region, burst in expected.items():
+        assert ConcurrencyManager(then, region=region).burst == burst, region
+    assert ConcurrencyManager(ll.quotas("today"), region="us-east-2").burst == 1000  # today: per function
