@@ -93,6 +93,7 @@ class FunctionConfig:
     reserved_concurrency: int | None = None
     provisioned_concurrency: int = 0
     region: str = DEFAULT_REGION
+    """Set by the service that creates the function: the Region and account of its endpoint."""
     account_id: str = DEFAULT_ACCOUNT
 
     @property
@@ -102,6 +103,18 @@ class FunctionConfig:
     @property
     def log_group_name(self) -> str:
         return f"/aws/lambda/{self.function_name}"
+
+
+_DEFAULT_ROLE = FunctionConfig.role
+
+
+def placed(config: FunctionConfig, region: str, account_id: str) -> FunctionConfig:
+    """``config`` in the service's Region and account: a function's ARN (and the default role's)
+    names the Region and account of the endpoint that created it, as
+    ``arn:aws:lambda:<region>:<account>:function:<name>``
+    (https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html)."""
+    role = f"arn:aws:iam::{account_id}:role/lambda-execution-role" if config.role == _DEFAULT_ROLE else config.role
+    return replace(config, region=region, account_id=account_id, role=role)
 
 
 def with_defaults(config: FunctionConfig, quotas: Quotas) -> FunctionConfig:

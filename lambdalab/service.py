@@ -23,7 +23,7 @@ from .asynchronous import AsyncInvoker, EventInvokeConfig
 from .code import Code
 from .coldstart import ColdStartModel, cold_start_model
 from .concurrency import ConcurrencyManager
-from .config import FunctionConfig, validate, with_defaults
+from .config import DEFAULT_ACCOUNT, FunctionConfig, placed, validate, with_defaults
 from .destinations import EventBus, SNSTopic, Target
 from .distributions import Dist
 from .errors import (
@@ -72,6 +72,7 @@ class Lambda:
         era: Era | str = Era.TODAY,
         account_concurrency: int | None = None,
         region: str = "us-east-1",
+        account_id: str = DEFAULT_ACCOUNT,
         keep_records: bool = True,
         logs: bool = True,
         cold_start: ColdStartModel | None = None,
@@ -79,7 +80,9 @@ class Lambda:
         self.sim = sim if sim is not None else Simulation()
         self.quotas = quotas(era)
         self.era = self.quotas.era
-        self.region = region
+        if not (isinstance(account_id, str) and len(account_id) == 12 and account_id.isdigit()):
+            raise ValueError(f"account_id is an AWS account's 12 digits, not {account_id!r}")
+        self.region, self.account_id = region, account_id  # every ARN names both
         self.cold_start = cold_start or cold_start_model(self.era)
         self.concurrency = ConcurrencyManager(self.quotas, account_concurrency, region)
         self.recorder = Recorder(keep_records)
@@ -115,7 +118,7 @@ class Lambda:
             config = FunctionConfig(function_name=config, **settings)
         elif settings:
             raise TypeError("give the settings in the FunctionConfig, or a name with keyword settings, not both")
-        config = with_defaults(config, self.quotas)
+        config = placed(with_defaults(config, self.quotas), self.region, self.account_id)
         validate(config, self.quotas)
         if config.function_name in self.functions:
             raise ResourceConflictException(f"Function already exist: {config.function_name}")
@@ -145,7 +148,7 @@ class Lambda:
             return self.functions[name]
         except KeyError:
             raise ResourceNotFoundException(
-                f"Function not found: arn:aws:lambda:{self.region}:123456789012:function:{name}"
+                f"Function not found: arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
             ) from None
 
     def put_function_concurrency(self, FunctionName: str, ReservedConcurrentExecutions: int) -> dict[str, int]:
@@ -226,10 +229,10 @@ class Lambda:
         return self._register(Stream(self, name, shard_count, kind=kind))
 
     def create_topic(self, name: str) -> SNSTopic:
-        return self._register(SNSTopic(name, self.region))
+        return self._register(SNSTopic(name, self.region, self.account_id))
 
     def create_event_bus(self, name: str = "default") -> EventBus:
-        return self._register(EventBus(name, self.region))
+        return self._register(EventBus(name, self.region, self.account_id))
 
     def _register(self, target: _T) -> _T:
         if target.arn in self.targets:

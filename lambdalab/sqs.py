@@ -39,7 +39,6 @@ from collections import deque
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from .config import DEFAULT_ACCOUNT, DEFAULT_REGION
 from .errors import InvalidParameterValueException
 from .invoke import InvocationResult
 
@@ -91,11 +90,11 @@ class SQSQueue:
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:sqs:{DEFAULT_REGION}:{DEFAULT_ACCOUNT}:{self.name}"
+        return f"arn:aws:sqs:{self.aws.region}:{self.aws.account_id}:{self.name}"
 
     @property
     def url(self) -> str:
-        return f"https://sqs.{DEFAULT_REGION}.amazonaws.com/{DEFAULT_ACCOUNT}/{self.name}"
+        return f"https://sqs.{self.aws.region}.amazonaws.com/{self.aws.account_id}/{self.name}"
 
     def __len__(self) -> int:
         return len(self.visible) + len(self.in_flight)

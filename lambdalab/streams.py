@@ -48,7 +48,6 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .config import DEFAULT_ACCOUNT, DEFAULT_REGION
 from .destinations import Target
 from .errors import InvalidParameterValueException
 from .invoke import InvocationResult
@@ -87,9 +86,10 @@ class Stream:
 
     @property
     def arn(self) -> str:
+        where = f"{self.aws.region}:{self.aws.account_id}"
         if self.kind == "kinesis":
-            return f"arn:aws:kinesis:{DEFAULT_REGION}:{DEFAULT_ACCOUNT}:stream/{self.name}"
-        return f"arn:aws:dynamodb:{DEFAULT_REGION}:{DEFAULT_ACCOUNT}:table/{self.name}/stream/2026-01-01T00:00:00.000"
+            return f"arn:aws:kinesis:{where}:stream/{self.name}"
+        return f"arn:aws:dynamodb:{where}:table/{self.name}/stream/2026-01-01T00:00:00.000"
 
     def shard_id(self, shard: int) -> str:
         return f"shardId-{shard:012d}"

@@ -356,3 +356,37 @@ def test_cloudwatch_metrics_count_invocations_errors_throttles_and_cold_starts()
     first, later = metrics.loc[0.0], metrics.loc[120.0]
     assert (first.Invocations, first.Errors, first.Throttles, first.ColdStarts) == (5, 2, 1, 2)
     assert (later.Invocations, later.Errors, later.Throttles, later.ColdStarts) == (1, 0, 0, 0)
+
+
+# -- Region and account ----------------------------------------------------------------------------------
+
+
+def test_every_arn_names_the_services_region_and_account() -> None:
+    """ARNs have the form arn:aws:<service>:<region>:<account>:<resource>
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html); the context's
+    ``invoked_function_arn`` is the function's (https://docs.aws.amazon.com/lambda/latest/dg/python-context.html)."""
+    aws = ll.Lambda(ll.Simulation(seed=1), region="eu-west-1", account_id="210987654321")
+    seen: list[tuple[str, Any]] = []
+    aws.create_function("f", lambda event, context: seen.append((context.invoked_function_arn, event)))
+    config = aws.function("f").config
+    assert config.arn == "arn:aws:lambda:eu-west-1:210987654321:function:f"
+    assert config.role == "arn:aws:iam::210987654321:role/lambda-execution-role"
+    aws.invoke(FunctionName="f")
+    assert seen[0][0] == config.arn
+    queue, stream = aws.create_queue("q"), aws.create_stream("s")
+    table = aws.create_stream("t", kind="dynamodb")
+    assert queue.arn == "arn:aws:sqs:eu-west-1:210987654321:q"
+    assert queue.url == "https://sqs.eu-west-1.amazonaws.com/210987654321/q"
+    assert stream.arn == "arn:aws:kinesis:eu-west-1:210987654321:stream/s"
+    assert table.arn.startswith("arn:aws:dynamodb:eu-west-1:210987654321:table/t/stream/")
+    assert aws.create_topic("t").arn == "arn:aws:sns:eu-west-1:210987654321:t"
+    assert aws.create_event_bus().arn == "arn:aws:events:eu-west-1:210987654321:event-bus/default"
+    aws.create_event_source_mapping(EventSourceArn=queue.arn, FunctionName="f")
+    queue.send_message(MessageBody="{}")
+    aws.sim.run()
+    record = seen[1][1]["Records"][0]
+    assert (record["eventSourceARN"], record["awsRegion"]) == (queue.arn, "eu-west-1")
+    with pytest.raises(ll.ResourceNotFoundException, match="arn:aws:lambda:eu-west-1:210987654321:function:g"):
+        aws.function("g")
+    with pytest.raises(ValueError, match="12 digits"):
+        ll.Lambda(account_id="42")
