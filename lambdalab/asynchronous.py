@@ -13,7 +13,16 @@ https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.htm
   event is older than ``MaximumEventAgeInSeconds`` (60 s - 6 h, default 6 h).
 - Then the event goes to the on-failure **destination** (an invocation
   record) or, if none, the **dead-letter queue** (the event itself), or is
-  dropped. A success can be sent to the on-success destination.
+  dropped. A success can be sent to the on-success destination. An EventBridge
+  bus receives the record inside an event (``"source": "lambda"``,
+  ``"detail-type": "Lambda Function Invocation Result - Success"`` or ``- Failure``).
+- A function whose **reserved concurrency is 0** gets no retries: since
+  August 2021 each throttled event goes at once to the on-failure destination
+  or the DLQ, or is dropped (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html;
+  AWS's notice of the change is quoted at https://github.com/SummitRoute/aws_breaking_changes/issues/48).
+  Before (the 2019 preset) such events were retried like any throttle, for up to six hours. AWS names
+  no ``condition`` for these records; lambdalab writes ``RetriesExhausted`` (no retry is allowed) and
+  the ledger gives the throttle's ``Reason``.
 - Delivery is at least once: rarely, an event is run twice. ``duplicate_probability``
   simulates that (default 0).
 
@@ -40,7 +49,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .accounting import Ledger
-from .destinations import Target
+from .concurrency import RESERVED_LIMIT
+from .destinations import EventBus, Target, invocation_result_event
 from .errors import InvalidParameterValueException, constraint_error
 from .quotas import Era
 
@@ -104,7 +114,11 @@ class AsyncInvoker:
             engine.later(0.0, copy)
 
     def throttled(self, req: _Request) -> None:
-        """The attempt was throttled: back off and try again, within the maximum event age."""
+        """The attempt was throttled: back off and try again, within the maximum event age (today, not at
+        all when the function's reserved concurrency is 0)."""
+        engine = self.engine
+        if engine.quotas.era is Era.TODAY and engine.concurrency.functions[req.fn.name].reserved == 0:
+            return self._fail(req, None, "RetriesExhausted", RESERVED_LIMIT)
         delay = req.backoff or THROTTLE_BACKOFF_S[0]
         if self.engine.sim.now + delay - req.received > self.config(req.fn.name).maximum_event_age_s:
             return self._fail(req, None, "EventAgeExceeded")
@@ -119,7 +133,7 @@ class AsyncInvoker:
         self.ledger.attempt(req.id)
         if result.function_error is None:
             if config.on_success is not None:
-                config.on_success.send(self._record(req, result, "Success"), now)
+                self._deliver(config.on_success, req, result, "Success")
             self.ledger.settle(req.id, "processed", now)
             return
         retries_done = req.attempt - 1
@@ -134,12 +148,15 @@ class AsyncInvoker:
         retry.backoff = 0.0
         self.engine.later(delay, retry)
 
-    def _fail(self, req: _Request, result: InvocationResult | None, condition: str) -> None:
+    def _fail(self, req: _Request, result: InvocationResult | None, condition: str, reason: str = "") -> None:
+        """Give up on the event: ``condition`` goes into the invocation record; ``reason`` (default: the
+        condition) into the ledger."""
         now, name = self.engine.sim.now, req.fn.name
         config = self.config(name)
+        reason = reason or condition
         if config.on_failure is not None:
-            config.on_failure.send(self._record(req, result, condition), now)
-            return self.ledger.settle(req.id, "destination", now, condition)
+            self._deliver(config.on_failure, req, result, condition)
+            return self.ledger.settle(req.id, "destination", now, reason)
         dlq = self.dead_letter.get(name)
         if dlq is not None:
             error = result.json() if result is not None and result.payload else {}
@@ -149,15 +166,30 @@ class AsyncInvoker:
                 {
                     "RequestID": req.id.split("#")[0],
                     "ErrorCode": str(result.status_code if result is not None else 429),
-                    "ErrorMessage": str(error.get("errorMessage", condition))[:1000]
+                    "ErrorMessage": str(error.get("errorMessage", reason))[:1000]
                     if isinstance(error, dict)
-                    else condition,
+                    else reason,
                 },
             )
-            return self.ledger.settle(req.id, "dead_lettered", now, condition)
-        self.ledger.settle(req.id, "dropped", now, condition)
+            return self.ledger.settle(req.id, "dead_lettered", now, reason)
+        self.ledger.settle(req.id, "dropped", now, reason)
 
-    def _record(self, req: _Request, result: InvocationResult | None, condition: str) -> str:
+    def _deliver(self, target: Target, req: _Request, result: InvocationResult | None, condition: str) -> None:
+        """Send the invocation record to a destination (to a bus, inside an EventBridge event)."""
+        record = self._record(req, result, condition)
+        if isinstance(target, EventBus):
+            event = invocation_result_event(
+                record,
+                success=condition == "Success",
+                bus=target,
+                function_arn=record["requestContext"]["functionArn"],
+                iso_time=record["timestamp"],
+            )
+            target.send(json.dumps(event), self.engine.sim.now)
+        else:
+            target.send(json.dumps(record), self.engine.sim.now)
+
+    def _record(self, req: _Request, result: InvocationResult | None, condition: str) -> dict[str, Any]:
         """The invocation record a destination receives."""
         response: dict[str, Any] = {"statusCode": result.status_code if result else 429, "executedVersion": "$LATEST"}
         if result is not None and result.function_error:
@@ -175,7 +207,7 @@ class AsyncInvoker:
             "responseContext": response,
             "responsePayload": result.json() if result is not None else None,
         }
-        return json.dumps(record)
+        return record
 
 
 _DEFAULT = EventInvokeConfig()

@@ -8,10 +8,15 @@ A destination receives the *invocation record*
 ``responseContext`` and ``responsePayload``. A dead-letter queue receives the
 event itself, with the ``RequestID``, ``ErrorCode`` and ``ErrorMessage``
 message attributes (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-dlq).
+
+An EventBridge bus receives the record as the ``detail`` of an event from ``"source": "lambda"``
+whose ``detail-type`` is ``Lambda Function Invocation Result - Success`` or ``- Failure``
+(:func:`invocation_result_event`), so that rules can match on it.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -54,3 +59,25 @@ class EventBus(_Collector):
     @property
     def arn(self) -> str:
         return f"arn:aws:events:{self.region}:{self.account}:event-bus/{self.name}"
+
+
+def invocation_result_event(
+    record: dict[str, Any], *, success: bool, bus: EventBus, function_arn: str, iso_time: str
+) -> dict[str, Any]:
+    """The EventBridge event that carries an invocation record to a bus destination
+    (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html): the record is the
+    ``detail``; ``resources`` name the bus and the function version. ``iso_time`` is the record's
+    ``timestamp``; EventBridge's ``time`` keeps whole seconds. The ``id`` is a name-based UUID of the
+    request and condition, so that a seeded run repeats it."""
+    context = record["requestContext"]
+    return {
+        "version": "0",
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"lambdalab:{context['requestId']}|{context['condition']}")),
+        "detail-type": f"Lambda Function Invocation Result - {'Success' if success else 'Failure'}",
+        "source": "lambda",
+        "account": bus.account,
+        "time": iso_time[:19] + "Z",
+        "region": bus.region,
+        "resources": [bus.arn, function_arn],
+        "detail": record,
+    }

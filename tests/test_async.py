@@ -65,7 +65,10 @@ def test_event_age_limit_stops_retries() -> None:
 
 
 def test_throttled_events_wait_and_retry_with_backoff_up_to_six_hours() -> None:
-    aws = fresh()
+    """https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html: throttles are retried
+    for up to 6 hours, 1 second after the first attempt, doubling to at most 5 minutes. In 2019 that held
+    for reserved concurrency 0 too."""
+    aws = fresh("2019")
     aws.create_function("f", duration="const:0.1", reserved_concurrency=0)
     aws.invoke(FunctionName="f", InvocationType="Event")
     aws.sim.run()
@@ -77,9 +80,60 @@ def test_throttled_events_wait_and_retry_with_backoff_up_to_six_hours() -> None:
     assert aws.events().reason.tolist() == ["EventAgeExceeded"]
 
 
-def test_destinations_receive_aws_invocation_records() -> None:
+def test_throttled_events_retry_until_concurrency_frees() -> None:
     aws = fresh()
-    ok, failed = aws.create_event_bus("ok"), aws.create_topic("failed")
+    aws.create_function("f", duration="const:100", timeout=900, reserved_concurrency=1)
+    aws.submit("f")  # holds the one environment for 100 s
+    aws.invoke(FunctionName="f", InvocationType="Event")
+    aws.sim.run()
+    attempts = aws.requests().query("invocation_type == 'Event'")
+    assert attempts.outcome.tolist() == ["throttled"] * 7 + ["success"]  # at 0, 1, 3, 7, 15, 31, 63, 127 s
+    assert attempts.arrival.diff().dropna().tolist()[:6] == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0]
+    assert aws.events().place.tolist() == ["processed"]
+
+
+@pytest.mark.parametrize("where", ["dlq", "destination", "nowhere"])
+def test_reserved_concurrency_zero_sends_events_on_without_retries(where: str) -> None:
+    """Since August 2021, with reserved concurrency 0 Lambda sends each asynchronous event at once to the
+    DLQ or on-failure destination, or drops it, instead of retrying it for six hours
+    (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html,
+    https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html; AWS's notice quoted at
+    https://github.com/SummitRoute/aws_breaking_changes/issues/48)."""
+    aws = fresh()
+    queue = aws.create_queue("q")
+    aws.create_function("f", duration="const:0.1", reserved_concurrency=0)
+    if where == "dlq":
+        aws.update_function_configuration(FunctionName="f", DeadLetterConfig={"TargetArn": queue.arn})
+    elif where == "destination":
+        aws.put_function_event_invoke_config(
+            FunctionName="f", DestinationConfig={"OnFailure": {"Destination": queue.arn}}
+        )
+    aws.invoke(FunctionName="f", Payload={"order": 1}, InvocationType="Event")
+    aws.sim.run()
+    assert aws.requests().outcome.tolist() == ["throttled"]  # one attempt, no retry
+    events = aws.events()
+    place = {"dlq": "dead_lettered", "destination": "destination", "nowhere": "dropped"}[where]
+    assert events.place.tolist() == [place] and events.settled.tolist() == [0.0]
+    assert events.reason.tolist() == ["ReservedFunctionConcurrentInvocationLimitExceeded"]
+    if where == "dlq":
+        assert json.loads(queue.visible[0].body) == {"order": 1}
+        assert queue.visible[0].attributes["ErrorCode"] == "429"
+    if where == "destination":
+        record = json.loads(queue.visible[0].body)
+        assert record["requestPayload"] == {"order": 1} and record["responseContext"]["statusCode"] == 429
+    aws.delete_function_concurrency(FunctionName="f")
+    aws.invoke(FunctionName="f", InvocationType="Event")
+    aws.sim.run()
+    assert aws.events().place.tolist()[-1] == "processed"
+
+
+def test_destinations_receive_aws_invocation_records() -> None:
+    """https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html: an invocation record
+    (version, timestamp, requestContext, requestPayload, responseContext, responsePayload); an EventBridge bus
+    gets it as the ``detail`` of an event from source ``lambda`` with detail-type
+    ``Lambda Function Invocation Result - Success`` or ``- Failure``."""
+    aws = fresh()
+    ok, failed, bus = aws.create_queue("ok"), aws.create_topic("failed"), aws.create_event_bus("results")
     aws.create_function("good", duration="const:0.1")
     aws.create_function("bad", duration="const:0.1", error_rate=1.0)
     for name in ("good", "bad"):
@@ -90,7 +144,7 @@ def test_destinations_receive_aws_invocation_records() -> None:
         )
         aws.invoke(FunctionName=name, Payload={"who": name}, InvocationType="Event")
     aws.sim.run()
-    success, failure = json.loads(ok.messages[0]["body"]), json.loads(failed.messages[0]["body"])
+    success, failure = json.loads(ok.visible[0].body), json.loads(failed.messages[0]["body"])
     for record in (success, failure):
         assert set(record) == {
             "version",
@@ -106,6 +160,28 @@ def test_destinations_receive_aws_invocation_records() -> None:
     assert failure["responseContext"]["functionError"] == "Unhandled"
     assert failure["requestContext"]["functionArn"].endswith("function:bad:$LATEST")
     assert aws.ledger.counts()["destination"] == 1 and aws.ledger.counts()["processed"] == 1
+    for name in ("good", "bad"):
+        aws.put_function_event_invoke_config(
+            FunctionName=name,
+            MaximumRetryAttempts=0,
+            DestinationConfig={"OnSuccess": {"Destination": bus.arn}, "OnFailure": {"Destination": bus.arn}},
+        )
+        aws.invoke(FunctionName=name, Payload={"who": name}, InvocationType="Event")
+    aws.sim.run()
+    first, second = (json.loads(m["body"]) for m in bus.messages)
+    for event, kind, name in ((first, "Success", "good"), (second, "Failure", "bad")):
+        assert list(event) == [
+            "version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"
+        ]  # fmt: skip
+        assert (event["version"], event["source"]) == ("0", "lambda")
+        assert event["detail-type"] == f"Lambda Function Invocation Result - {kind}"
+        assert (event["account"], event["region"]) == ("123456789012", "us-east-1")
+        function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{name}:$LATEST"
+        assert event["resources"] == [bus.arn, function_arn]
+        assert event["detail"]["requestContext"]["functionArn"] == function_arn
+        assert event["detail"]["requestPayload"] == {"who": name}
+        assert event["time"] == event["detail"]["timestamp"][:19] + "Z"
+    assert first["id"] != second["id"]
 
 
 def test_a_function_can_be_a_destination() -> None:
