@@ -22,6 +22,7 @@ import heapq
 import math
 import random
 from collections.abc import Callable
+from functools import partial
 
 from .coldstart import ColdStartModel
 from .distributions import Dist
@@ -36,6 +37,8 @@ _INF = math.inf
 def _draw(dist: Dist, rng: random.Random) -> Callable[[], float]:
     """A zero-argument draw from ``dist`` giving exactly what ``dist.sample(rng)`` gives."""
     a, b = dist.a, dist.b
+    if dist.may_exceed_cap:  # a tail beyond MAX_SECONDS: the cut costs a call, so only where it can matter
+        return partial(dist.sample, rng)
     if dist.kind == "const":
         return lambda: a
     if dist.kind == "exp":

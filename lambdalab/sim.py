@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
+import numbers
+import operator
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -24,6 +27,20 @@ LATE = 2
 """Priority of actions that should see everything else at the same instant first."""
 
 DEFAULT_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+_INF = math.inf
+
+
+def _seconds(value: object, what: str) -> float:
+    """``value`` as a finite float of seconds, or a ValueError/TypeError that says what is allowed."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{what} must be a number of seconds, not {value!r}")
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int too large for a float
+        seconds = _INF
+    if not math.isfinite(seconds):
+        raise ValueError(f"{what} must be a finite number of seconds, not {value!r}")
+    return seconds
 
 
 class Timer:
@@ -50,6 +67,14 @@ class Simulation:
     """
 
     def __init__(self, seed: int = 0, *, epoch: datetime = DEFAULT_EPOCH) -> None:
+        if isinstance(seed, bool):
+            raise TypeError(f"seed must be a whole number, not {seed!r}")
+        try:
+            seed = operator.index(seed)
+        except TypeError:
+            raise TypeError(f"seed must be a whole number, not {seed!r}") from None
+        if not isinstance(epoch, datetime):
+            raise TypeError(f"epoch must be a datetime, not {epoch!r}")
         self.now = 0.0
         self.seed = seed
         self.rng = random.Random(seed)
@@ -60,15 +85,19 @@ class Simulation:
         self.steps = 0
 
     def schedule(self, delay: float, action: Callable[[], object], priority: int = NORMAL) -> Timer:
-        """Run ``action`` ``delay`` seconds from now."""
-        if not delay >= 0:
-            raise ValueError(f"cannot schedule into the past (delay={delay})")
+        """Run ``action`` ``delay`` seconds from now (a finite number >= 0)."""
+        if type(delay) is not float or not 0 <= delay < _INF:  # the slow path: check, say what is wrong
+            delay = _seconds(delay, "delay")
+            if delay < 0:
+                raise ValueError(f"cannot schedule into the past (delay={delay})")
         return self.at(self.now + delay, action, priority)
 
     def at(self, time: float, action: Callable[[], object], priority: int = NORMAL) -> Timer:
-        """Run ``action`` at virtual time ``time`` (not before now)."""
-        if not time >= self.now:
-            raise ValueError(f"cannot schedule at {time}: the clock is already at {self.now}")
+        """Run ``action`` at virtual time ``time`` (finite, not before now)."""
+        if type(time) is not float or not self.now <= time < _INF:  # the slow path: check, say what is wrong
+            time = _seconds(time, "time")
+            if time < self.now:
+                raise ValueError(f"cannot schedule at {time}: the clock is already at {self.now}")
         timer = Timer(time, action)
         heapq.heappush(self._heap, (time, priority, next(self._seq), timer))
         return timer
@@ -113,6 +142,7 @@ class Simulation:
             while self.step():
                 pass
             return
+        until = _seconds(until, "until")
         if until < self.now:
             raise ValueError(f"cannot run until {until}: the clock is already at {self.now}")
         heap = self._heap
@@ -127,6 +157,8 @@ class Simulation:
 
     def run_until(self, done: Callable[[], bool], limit: float = float("inf")) -> None:
         """Run until ``done()`` is true, the queue is empty or the clock passes ``limit``."""
+        if limit != _INF:
+            _seconds(limit, "limit")
         while not done() and self.peek() <= limit:
             self.step()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -87,3 +88,14 @@ def test_the_command_line_uses_the_kernel_for_synchronous_traffic_only() -> None
         ]
     )
     assert simulate(event)["requests"] == simulate(event, engine="general")["requests"]
+
+
+@pytest.mark.parametrize("era", ["2019", "today"])
+def test_draws_cut_at_the_cap_are_the_same_in_both_engines(era: str) -> None:
+    """The widest distributions allowed draw beyond 1e9 s and are cut there, in the kernel as in the engine."""
+    argv = ["simulate", "--arrival-rate", "3", "--sim-seconds", "200", "--era", era, "--timeout", "900"]
+    argv += ["--duration", "lognormal:0.5,10", "--init-duration", "exp:1e8", "--idle-timeout", "lognormal:1,10"]
+    args = parser().parse_args(argv)
+    general, kernel = simulate(args, engine="general"), simulate(args, engine="kernel")
+    general.pop("wall_seconds"), kernel.pop("wall_seconds")
+    assert general == kernel and general["requests"] > 400 and general["errors"] > 0  # timeouts

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from lambdalab import Simulation
@@ -80,3 +82,61 @@ def test_same_seed_same_random_stream_and_timestamps() -> None:
     a.run(until=3.005)
     assert a.iso() == "2026-01-01T00:00:03.005Z"
     assert a.epoch_ms() == 1767225603005
+
+
+@pytest.mark.parametrize("until", [math.nan, math.inf, -math.inf, 10**400])
+def test_run_until_a_non_finite_time_is_refused_and_the_clock_stays(until: float) -> None:
+    """``run(until=nan)`` once ran every action and left the clock at NaN (issue 8)."""
+    sim = Simulation()
+    ran: list[float] = []
+    sim.schedule(5.0, lambda: ran.append(sim.now))
+    with pytest.raises(ValueError, match="finite number of seconds"):
+        sim.run(until=until)
+    assert sim.now == 0.0 and ran == [] and sim.pending == 1
+
+
+@pytest.mark.parametrize("value", ["1", None, True, [1.0]])
+def test_times_of_the_wrong_type_are_a_type_error(value: object) -> None:
+    sim = Simulation()
+    calls = [] if value is None else [lambda: sim.run(until=value)]  # type: ignore[arg-type]  # None: run all
+    for call in (
+        *calls,
+        lambda: sim.schedule(value, lambda: None),  # type: ignore[arg-type]
+        lambda: sim.at(value, lambda: None),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(TypeError, match="number of seconds"):
+            call()
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, 10**400])
+def test_timers_at_non_finite_times_are_refused(value: float) -> None:
+    sim = Simulation()
+    with pytest.raises(ValueError, match="finite"):
+        sim.schedule(value, lambda: None)
+    with pytest.raises(ValueError, match="finite"):
+        sim.at(value, lambda: None)
+    with pytest.raises(ValueError, match="finite"):
+        sim.run_until(lambda: False, limit=math.nan)
+    assert sim.pending == 0
+
+
+def test_whole_numbers_and_numpy_scalars_are_times_too() -> None:
+    np = pytest.importorskip("numpy")
+    sim = Simulation(seed=np.int64(3))
+    seen: list[float] = []
+    sim.schedule(1, lambda: seen.append(sim.now))
+    sim.at(np.float64(2.5), lambda: seen.append(sim.now))
+    sim.at(np.int64(4), lambda: seen.append(sim.now))
+    sim.run(until=np.int64(10))
+    assert seen == [1.0, 2.5, 4.0] and sim.now == 10.0 and sim.seed == 3
+
+
+@pytest.mark.parametrize("seed", [1.5, "7", None, True])
+def test_a_seed_is_a_whole_number(seed: object) -> None:
+    with pytest.raises(TypeError, match="seed must be a whole number"):
+        Simulation(seed=seed)  # type: ignore[arg-type]
+
+
+def test_an_epoch_is_a_datetime() -> None:
+    with pytest.raises(TypeError, match="epoch must be a datetime"):
+        Simulation(epoch="2019-01-01")  # type: ignore[arg-type]
