@@ -38,6 +38,7 @@ from .errors import (
 from .function import DurationModel, Function
 from .invoke import DRY_RUN, EVENT, REQUEST_RESPONSE, Engine, InvocationResult
 from .logs import CloudWatchLogs
+from .mappings import parameters as mapping_parameters
 from .metrics import Recorder
 from .pricing import usage_cost
 from .quotas import Era, quotas
@@ -252,32 +253,17 @@ class Lambda:
 
     def create_event_source_mapping(self, EventSourceArn: str, FunctionName: str, **settings: Any) -> Any:
         """Poll an SQS queue, a Kinesis stream or a DynamoDB stream for the function (API parameter names:
-        ``BatchSize``, ``MaximumBatchingWindowInSeconds``, ``FunctionResponseTypes``, ``ParallelizationFactor``,
-        ``MaximumRetryAttempts``, ``MaximumRecordAgeInSeconds``, ``BisectBatchOnFunctionError``,
-        ``DestinationConfig``)."""
+        ``BatchSize``, ``MaximumBatchingWindowInSeconds``, ``FunctionResponseTypes``, ``Enabled``; for streams
+        ``StartingPosition``, ``ParallelizationFactor``, ``MaximumRetryAttempts``, ``MaximumRecordAgeInSeconds``,
+        ``BisectBatchOnFunctionError``, ``DestinationConfig``), checked as :mod:`lambdalab.mappings` says.
+        Returns the mapping; ``mapping["UUID"]`` and ``mapping["State"]`` read as boto3's response does."""
         source = self.targets.get(EventSourceArn)
-        names = {
-            "BatchSize": "batch_size",
-            "MaximumBatchingWindowInSeconds": "maximum_batching_window_s",
-            "ParallelizationFactor": "parallelization_factor",
-            "MaximumRetryAttempts": "maximum_retry_attempts",
-            "MaximumRecordAgeInSeconds": "maximum_record_age_s",
-            "BisectBatchOnFunctionError": "bisect_batch_on_function_error",
-        }
-        kwargs: dict[str, Any] = {}
-        for key, value in settings.items():
-            if key == "FunctionResponseTypes":
-                kwargs["report_batch_item_failures"] = "ReportBatchItemFailures" in value
-            elif key == "DestinationConfig":
-                kwargs["on_failure"] = self.target(value["OnFailure"]["Destination"])
-            elif key in names:
-                kwargs[names[key]] = value
-            else:
-                raise InvalidParameterValueException(f"Unknown or unsupported event source mapping setting {key}")
         mapping: SQSEventSourceMapping | StreamEventSourceMapping
         if isinstance(source, SQSQueue):
+            kwargs = mapping_parameters("sqs", settings, self.era, self.target)
             mapping = SQSEventSourceMapping(self, source, FunctionName, **kwargs)
         elif isinstance(source, Stream):
+            kwargs = mapping_parameters(source.kind, settings, self.era, self.target)
             mapping = StreamEventSourceMapping(self, source, FunctionName, **kwargs)
         else:
             raise InvalidParameterValueException(
@@ -286,6 +272,15 @@ class Lambda:
             )
         self.mappings.append(mapping)
         return mapping
+
+    def update_event_source_mapping(self, UUID: str, Enabled: bool) -> Any:
+        """``UpdateEventSourceMapping`` with ``Enabled``: a disabled mapping starts no batch; enabled again, it
+        polls at once (https://docs.aws.amazon.com/lambda/latest/api/API_UpdateEventSourceMapping.html)."""
+        for mapping in self.mappings:
+            if mapping.uuid == UUID:
+                mapping.set_enabled(Enabled)
+                return mapping
+        raise ResourceNotFoundException(f"The resource you requested does not exist. (UUID {UUID})")
 
     def events(self) -> Any:
         """Where every event went (:mod:`lambdalab.accounting`), as a DataFrame."""

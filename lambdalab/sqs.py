@@ -9,10 +9,11 @@ period (4 days by default) are deleted.
 
 Event source mapping (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html):
 Lambda polls the queue and invokes the function **synchronously** with a batch
-(``BatchSize`` 1-10, up to 10,000 with a ``MaximumBatchingWindowInSeconds``).
-On success it deletes the batch; on a function error the **whole batch**
-returns to the queue when the visibility timeout passes (S1.7.5), unless the
-function reports partial failures (``ReportBatchItemFailures``: only the
+(``BatchSize`` 1-10, up to 10,000 with a ``MaximumBatchingWindowInSeconds``;
+1-10 and no window in 2019). It polls from its creation, so messages already
+waiting are read too, and whenever it is enabled. On success it deletes the
+batch; on a function error the **whole batch** returns to the queue when the
+visibility timeout passes (S1.7.5), unless the function reports partial failures (``ReportBatchItemFailures``: only the
 listed ``itemIdentifier`` messages return). Lambda starts with 5 concurrent
 batches and adds pollers while messages wait: +300 a minute today (+60 in
 2019), up to 1,000. A throttled batch also returns after the visibility
@@ -41,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidParameterValueException
 from .invoke import InvocationResult
+from .mappings import EventSourceMapping, batch_item_failures
 
 if TYPE_CHECKING:
     from .service import Lambda
@@ -180,8 +182,9 @@ class SQSQueue:
         )
 
 
-class SQSEventSourceMapping:
-    """Lambda's pollers for one queue and one function. Create it with :meth:`Lambda.create_event_source_mapping`."""
+class SQSEventSourceMapping(EventSourceMapping):
+    """Lambda's pollers for one queue and one function. Create it with :meth:`Lambda.create_event_source_mapping`
+    (which checks the parameters: :mod:`lambdalab.mappings`)."""
 
     def __init__(
         self,
@@ -192,20 +195,16 @@ class SQSEventSourceMapping:
         batch_size: int = 10,
         maximum_batching_window_s: float = 0.0,
         report_batch_item_failures: bool = False,
+        enabled: bool = True,
     ) -> None:
-        if not 1 <= batch_size <= 10_000 or (batch_size > 10 and maximum_batching_window_s < 1):
-            raise InvalidParameterValueException(
-                "BatchSize must be 1-10, or up to 10000 with MaximumBatchingWindowInSeconds of at least 1."
-            )
-        if not 0 <= maximum_batching_window_s <= 300:
-            raise InvalidParameterValueException("MaximumBatchingWindowInSeconds must be between 0 and 300.")
         fn = aws.function(function_name)
         if queue.visibility_timeout < fn.timeout:
             raise InvalidParameterValueException(
                 f"Queue visibility timeout: {queue.visibility_timeout:g} seconds is less than Function timeout: "
                 f"{fn.timeout:g} seconds"
             )
-        self.aws, self.queue, self.fn = aws, queue, fn
+        super().__init__(aws, queue.arn, fn.config.arn, enabled)
+        self.queue, self.fn = queue, fn
         self.batch_size, self.window = batch_size, maximum_batching_window_s
         self.partial = report_batch_item_failures
         self.scale_per_minute = 300 if aws.quotas.scaling_per_function else 60
@@ -216,9 +215,23 @@ class SQSEventSourceMapping:
         self._tick: Timer | None = None
         self._window_timer: Timer | None = None
         queue.listeners.append(self)
+        if enabled:  # the pollers start with the mapping: messages already waiting are read too
+            aws.sim.schedule(0.0, self.resume)
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "BatchSize": self.batch_size,
+            "MaximumBatchingWindowInSeconds": int(self.window),
+            "FunctionResponseTypes": ["ReportBatchItemFailures"] if self.partial else [],
+        }
+
+    def resume(self) -> None:
+        self.wake()
 
     def wake(self) -> None:
-        """Messages are visible: start batches while pollers are free."""
+        """Messages are visible: start batches while pollers are free (none while the mapping is disabled)."""
+        if not self.enabled:
+            return
         queue = self.queue
         while self.busy < self.pollers and queue.visible:
             if self.window and len(queue.visible) < self.batch_size:
@@ -231,7 +244,7 @@ class SQSEventSourceMapping:
 
     def _window_closed(self) -> None:
         self._window_timer = None
-        if self.busy < self.pollers and self.queue.visible:
+        if self.enabled and self.busy < self.pollers and self.queue.visible:
             self._start(self.queue.receive(self.batch_size))
         self.wake()
 
@@ -259,25 +272,13 @@ class SQSEventSourceMapping:
             self.busy += 1
             self.aws.sim.schedule(THROTTLE_BACKOFF_S, self._backed_off)
         elif result.function_error is None:
-            failed = self._reported_failures(result, batch) if self.partial else set()
-            for message in batch:
-                if message.id not in failed:
-                    self.queue.delete(message)
+            failed = batch_item_failures(result, [m.id for m in batch]) if self.partial else set()
+            if failed is not None:  # None: the response failed the whole batch
+                for message in batch:
+                    if message.id not in failed:
+                        self.queue.delete(message)
         self.wake()
 
     def _backed_off(self) -> None:
         self.busy -= 1
         self.wake()
-
-    @staticmethod
-    def _reported_failures(result: InvocationResult, batch: list[Message]) -> set[str]:
-        """Message ids the function reported as failed. An empty or null list is full success; a response
-        that cannot be read, or names an unknown id, fails the whole batch (as AWS documents)."""
-        ids = {m.id for m in batch}
-        try:
-            response = result.json()
-            items = (response or {}).get("batchItemFailures") or []
-            failed = {item["itemIdentifier"] for item in items}
-        except (ValueError, TypeError, KeyError, AttributeError):
-            return ids
-        return failed if failed <= ids else ids

@@ -18,6 +18,19 @@ Retries wait 1 s, doubling to 60 s (a modelling choice: AWS does not publish
 the stream retry interval). 2019 (the seminar): only "retry until the record
 expires"; the other settings arrived in November 2019.
 
+- ``MaximumBatchingWindowInSeconds`` (0-300, since September 2019:
+  https://aws.amazon.com/about-aws/whats-new/2019/09/aws-lambda-now-supports-custom-batch-window-for-kinesis-and-dynamodb-event-sources/)
+  gathers records until the batch is full or the window has passed;
+- ``StartingPosition``: ``LATEST`` (the default here; AWS requires the parameter)
+  reads records put from now on, ``TRIM_HORIZON`` the oldest records the stream still keeps;
+- ``FunctionResponseTypes=["ReportBatchItemFailures"]`` (November 2021): the function
+  returns ``{"batchItemFailures": [{"itemIdentifier": "<SequenceNumber>"}]}``; Lambda
+  checkpoints before the lowest failed sequence number and retries the batch from it
+  (with bisection on, that split is the bisection). An empty or null list is success;
+  an identifier that is missing, empty or not in the batch fails the whole batch
+  (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html,
+  https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html).
+
 >>> import lambdalab as ll
 >>> aws = ll.Lambda(ll.Simulation(seed=1))
 >>> clicks = aws.create_stream("clicks", shard_count=2)
@@ -51,10 +64,12 @@ from typing import TYPE_CHECKING, Any
 from .destinations import Target
 from .errors import InvalidParameterValueException
 from .invoke import InvocationResult
+from .mappings import EventSourceMapping, batch_item_failures
 from .quotas import Era
 
 if TYPE_CHECKING:
     from .service import Lambda
+    from .sim import Timer
 
 FIRST_SEQUENCE = 49590338271490256608559692538361571095921575989136588898
 RETRY_BACKOFF_S = (1.0, 60.0)
@@ -83,6 +98,7 @@ class Stream:
         self.retention_s = retention_s
         self.records = 0
         self.mappings: list[StreamEventSourceMapping] = []
+        self.retained: deque[StreamRecord] = deque()  # what a TRIM_HORIZON mapping starts from
 
     @property
     def arn(self) -> str:
@@ -104,6 +120,10 @@ class Stream:
             str(FIRST_SEQUENCE + self.records), partition_key, data, self.aws.sim.now, self.shard_of(partition_key)
         )
         self.records += 1
+        retained, now = self.retained, self.aws.sim.now
+        while retained and now - retained[0].arrival >= self.retention_s:
+            retained.popleft()
+        retained.append(record)
         for mapping in self.mappings:
             mapping.add(record)
         return record
@@ -155,17 +175,20 @@ class _Batch:
 class _Lane:
     """One batch at a time over the records of one shard (or one slice of it with parallelization)."""
 
-    __slots__ = ("backoff", "busy", "pending", "splits")
+    __slots__ = ("backoff", "busy", "flush", "pending", "splits", "window")
 
     def __init__(self) -> None:
         self.pending: deque[StreamRecord] = deque()
         self.splits: deque[_Batch] = deque()
         self.busy = False
         self.backoff = 0.0
+        self.window: Timer | None = None  # the batching window, while records gather
+        self.flush = False  # the window has passed: start with what there is
 
 
-class StreamEventSourceMapping:
-    """Lambda's shard readers for one stream and one function."""
+class StreamEventSourceMapping(EventSourceMapping):
+    """Lambda's shard readers for one stream and one function. Create it with
+    :meth:`Lambda.create_event_source_mapping` (which checks the parameters: :mod:`lambdalab.mappings`)."""
 
     def __init__(
         self,
@@ -174,14 +197,20 @@ class StreamEventSourceMapping:
         function_name: str,
         *,
         batch_size: int = 100,
+        maximum_batching_window_s: float = 0,
         parallelization_factor: int = 1,
         maximum_retry_attempts: int = -1,
         maximum_record_age_s: float = -1,
         bisect_batch_on_function_error: bool = False,
         on_failure: Target | None = None,
+        report_batch_item_failures: bool = False,
+        starting_position: str = "LATEST",
+        enabled: bool = True,
     ) -> None:
         if not 1 <= batch_size <= 10_000:
             raise InvalidParameterValueException("BatchSize must be between 1 and 10000.")
+        if not 0 <= maximum_batching_window_s <= 300:
+            raise InvalidParameterValueException("MaximumBatchingWindowInSeconds must be between 0 and 300.")
         if not 1 <= parallelization_factor <= 10:
             raise InvalidParameterValueException("ParallelizationFactor must be between 1 and 10.")
         if not (maximum_retry_attempts == -1 or 0 <= maximum_retry_attempts <= 10_000):
@@ -200,43 +229,93 @@ class StreamEventSourceMapping:
                 "In the 2019 preset a stream batch is retried until its records expire: ParallelizationFactor, "
                 "retry limits, bisection and on-failure destinations came in November 2019."
             )
-        self.aws, self.stream, self.fn = aws, stream, aws.function(function_name)
-        self.batch_size, self.factor = batch_size, parallelization_factor
+        fn = aws.function(function_name)
+        super().__init__(aws, stream.arn, fn.config.arn, enabled)
+        self.stream, self.fn = stream, fn
+        self.batch_size, self.factor, self.window = batch_size, parallelization_factor, maximum_batching_window_s
         self.max_retries, self.max_age = maximum_retry_attempts, maximum_record_age_s
         self.bisect, self.on_failure = bisect_batch_on_function_error, on_failure
+        self.partial, self.starting_position = report_batch_item_failures, starting_position
         self.lanes = [[_Lane() for _ in range(parallelization_factor)] for _ in range(stream.shard_count)]
         self.invocations = 0
         self.max_iterator_age_s = 0.0
         self.iterator_ages: list[tuple[float, int, float]] = []  # (time, shard, age) at each batch start
         stream.mappings.append(self)
+        if starting_position == "TRIM_HORIZON":  # the records the stream still keeps, oldest first
+            for record in stream.retained:
+                if not self._expired(record):
+                    self._enqueue(record)
+        if enabled:
+            aws.sim.schedule(0.0, self.resume)
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "StartingPosition": self.starting_position,
+            "BatchSize": self.batch_size,
+            "MaximumBatchingWindowInSeconds": int(self.window),
+            "ParallelizationFactor": self.factor,
+            "MaximumRetryAttempts": self.max_retries,
+            "MaximumRecordAgeInSeconds": int(self.max_age),
+            "BisectBatchOnFunctionError": self.bisect,
+            "DestinationConfig": {"OnFailure": {"Destination": self.on_failure.arn}} if self.on_failure else {},
+            "FunctionResponseTypes": ["ReportBatchItemFailures"] if self.partial else [],
+        }
+
+    def resume(self) -> None:
+        for shard, lanes in enumerate(self.lanes):
+            for lane in lanes:
+                if not lane.busy:
+                    self._next(shard, lane)
 
     def add(self, record: StreamRecord) -> None:
-        """A new record for this mapping (it reads from LATEST: records put before it existed are not read)."""
+        """A new record for this mapping (from LATEST, records put before it existed are not read)."""
+        lane = self._enqueue(record)
+        if not lane.busy:
+            self._next(record.shard, lane)
+
+    def _enqueue(self, record: StreamRecord) -> _Lane:
         self.aws.ledger.enter(
             self._key(record), f"{self.stream.kind}:{self.stream.name}", self.fn.name, self.aws.sim.now
         )
         lanes = self.lanes[record.shard]
         lane = lanes[0] if self.factor == 1 else lanes[_key_hash(record.partition_key) % self.factor]
         lane.pending.append(record)
-        if not lane.busy:
-            self._next(record.shard, lane)
+        return lane
 
     def _expired(self, record: StreamRecord) -> bool:
         return self.aws.sim.now - record.arrival >= self.stream.retention_s
 
     def _next(self, shard: int, lane: _Lane) -> None:
-        """Start the lane's next batch: a bisected half first, else the oldest pending records."""
+        """Start the lane's next batch: a bisected half first, else the oldest pending records (once the batch
+        is full or the batching window has passed)."""
+        if not self.enabled:
+            return
         while lane.pending and self._expired(lane.pending[0]):  # trimmed from the stream unread
             self._settle(lane.pending.popleft(), "dropped", "RecordExpired")
         if lane.splits:
             batch = lane.splits.popleft()
         elif lane.pending:
+            if self.window and len(lane.pending) < self.batch_size and not lane.flush:
+                if lane.window is None:
+                    lane.window = self.aws.sim.schedule(self.window, lambda: self._window_passed(shard, lane))
+                return
+            self.aws.sim.cancel(lane.window)
+            lane.window, lane.flush = None, False
             batch = _Batch([lane.pending.popleft() for _ in range(min(self.batch_size, len(lane.pending)))])
         else:
             return
         self._invoke(shard, lane, batch)
 
+    def _window_passed(self, shard: int, lane: _Lane) -> None:
+        lane.window, lane.flush = None, True
+        if not lane.busy:
+            self._next(shard, lane)
+
     def _invoke(self, shard: int, lane: _Lane, batch: _Batch) -> None:
+        if not self.enabled:  # disabled meanwhile: the batch waits for the mapping to be enabled again
+            lane.splits.appendleft(batch)
+            lane.busy = False
+            return
         now = self.aws.sim.now
         kept = [r for r in batch.records if not self._expired(r)]
         for r in batch.records:
@@ -257,13 +336,24 @@ class StreamEventSourceMapping:
 
     def _done(self, shard: int, lane: _Lane, batch: _Batch, result: InvocationResult) -> None:
         sim = self.aws.sim
-        if result.outcome not in ("throttled",) and result.function_error is None:
-            for r in batch.records:
+        checkpoint, reported = 0, False  # records before the checkpoint succeeded; the rest are retried
+        if result.outcome != "throttled" and result.function_error is None:
+            checkpoint = len(batch.records)
+            if self.partial:
+                failed = batch_item_failures(result, [r.sequence_number for r in batch.records])
+                if failed is None:  # an unreadable response fails the whole batch
+                    checkpoint = 0
+                elif failed:  # checkpoint before the lowest failed sequence number
+                    checkpoint = min(i for i, r in enumerate(batch.records) if r.sequence_number in failed)
+                    reported = True
+            for r in batch.records[:checkpoint]:
                 self._settle(r, "processed")
-            lane.busy, lane.backoff = False, 0.0
-            return self._next(shard, lane)
+            if checkpoint == len(batch.records):
+                lane.busy, lane.backoff = False, 0.0
+                return self._next(shard, lane)
+            batch.records = batch.records[checkpoint:]
         if result.outcome != "throttled":
-            if self.bisect and len(batch.records) > 1:
+            if self.bisect and len(batch.records) > 1 and not reported:  # a reported failure splits it there
                 half = len(batch.records) // 2
                 lane.splits.appendleft(_Batch(batch.records[half:], batch.attempts))
                 lane.splits.appendleft(_Batch(batch.records[:half], batch.attempts))

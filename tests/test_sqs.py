@@ -148,3 +148,141 @@ def test_pollers_scale_with_the_backlog() -> None:
     aws.sim.run(until=61)
     assert mapping.busy == 305  # +300 a minute today
     assert sqs_concurrency(1) == 305
+
+
+# -- polling from creation, Enabled ------------------------------------------------------------------------
+
+
+def test_a_new_mapping_reads_the_messages_already_waiting() -> None:
+    """Lambda's pollers poll the queue (long polling), from the mapping's creation, not only when a message
+    is sent (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html)."""
+    aws = ll.Lambda(ll.Simulation(seed=3))
+    queue = aws.create_queue("q")
+    for i in range(3):
+        queue.send_message(MessageBody=str(i))
+    aws.sim.run(until=60)
+    aws.create_function("f", lambda event, context: [r["body"] for r in event["Records"]])
+    aws.create_event_source_mapping(EventSourceArn=queue.arn, FunctionName="f")
+    aws.sim.run()
+    assert aws.events().place.tolist() == ["processed"] * 3 and len(queue) == 0
+    assert aws.requests().arrival.tolist() == [60.0]
+
+
+def test_a_disabled_mapping_polls_when_enabled_again() -> None:
+    """``Enabled`` (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html): a disabled
+    mapping reads nothing; ``UpdateEventSourceMapping(Enabled=True)`` starts polling again."""
+    aws = ll.Lambda(ll.Simulation(seed=3))
+    queue = aws.create_queue("q")
+    aws.create_function("f", lambda event, context: None)
+    mapping = aws.create_event_source_mapping(EventSourceArn=queue.arn, FunctionName="f", Enabled=False)
+    assert (mapping["State"], mapping["EventSourceArn"]) == ("Disabled", queue.arn)
+    assert mapping["FunctionArn"] == aws.function("f").config.arn and len(mapping["UUID"]) == 36
+    queue.send_message(MessageBody="a")
+    aws.sim.run(until=100)
+    assert aws.requests().empty and len(queue) == 1
+    assert aws.update_event_source_mapping(UUID=mapping["UUID"], Enabled=True)["State"] == "Enabled"
+    aws.sim.run(until=200)
+    assert aws.requests().arrival.tolist() == [100.0] and len(queue) == 0
+    aws.update_event_source_mapping(UUID=mapping.uuid, Enabled=False)
+    queue.send_message(MessageBody="b")
+    aws.sim.run(until=300)
+    assert len(aws.requests()) == 1 and len(queue) == 1
+    with pytest.raises(ll.ResourceNotFoundException):
+        aws.update_event_source_mapping(UUID="nope", Enabled=True)
+
+
+# -- parameters: per source and era, AWS's errors --------------------------------------------------------
+
+
+def mapping_error(era: str = "today", **settings: object) -> ll.LambdaError:
+    aws = ll.Lambda(ll.Simulation(), era=era)
+    queue = aws.create_queue("q")
+    aws.create_function("f", duration="const:1")
+    with pytest.raises(ll.LambdaError) as caught:
+        aws.create_event_source_mapping(EventSourceArn=queue.arn, FunctionName="f", **settings)
+    return caught.value
+
+
+def test_2019_sqs_mappings_read_1_to_10_messages_without_a_window() -> None:
+    """In 2019 an SQS batch held 1-10 messages; batching windows, and batches above 10 for standard queues,
+    came in November 2020 (https://aws.amazon.com/about-aws/whats-new/2020/11/aws-lambda-now-supports-batch-windows-of-up-to-5-minutes-for-functions/);
+    partial batch responses in November 2021 (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html)."""
+    error = mapping_error("2019", BatchSize=100, MaximumBatchingWindowInSeconds=5)
+    assert isinstance(error, ll.InvalidParameterValueException)
+    assert error.message == "Maximum batch size must be between 1 and 10 inclusive"
+    assert error.hint is not None and "November 2020" in error.hint
+    error = mapping_error("2019", MaximumBatchingWindowInSeconds=5)
+    assert isinstance(error, ll.InvalidParameterValueException) and "November 2020" in str(error.hint)
+    assert error.message == "Unsupported MaximumBatchingWindowInSeconds parameter for given event source mapping type"
+    error = mapping_error("2019", FunctionResponseTypes=["ReportBatchItemFailures"])
+    assert isinstance(error, ll.InvalidParameterValueException) and "November 2021" in str(error.hint)
+    # Today: above 10 only with a window (AWS's message), up to 10,000.
+    error = mapping_error(BatchSize=100)
+    assert isinstance(error, ll.InvalidParameterValueException) and error.hint is None
+    assert error.message == (
+        "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10"
+    )
+    assert isinstance(mapping_error(BatchSize=10_001, MaximumBatchingWindowInSeconds=1), ll.ValidationException)
+    assert isinstance(mapping_error(MaximumBatchingWindowInSeconds=301), ll.ValidationException)
+    assert isinstance(mapping_error(FunctionResponseTypes=["Partial"]), ll.ValidationException)
+    aws = ll.Lambda(ll.Simulation(), era="2019")
+    queue = aws.create_queue("q")
+    aws.create_function("f", duration="const:1", runtime="python3.7")
+    mapping = aws.create_event_source_mapping(EventSourceArn=queue.arn, FunctionName="f", BatchSize=10)
+    assert mapping["BatchSize"] == 10 and mapping["FunctionResponseTypes"] == []
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"ParallelizationFactor": 2},
+        {"MaximumRetryAttempts": 1},
+        {"MaximumRecordAgeInSeconds": 60},
+        {"BisectBatchOnFunctionError": True},
+        {"DestinationConfig": {"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:123456789012:q"}}},
+        {"TumblingWindowInSeconds": 60},
+    ],
+)
+def test_stream_parameters_on_an_sqs_mapping_are_api_errors(setting: dict[str, object]) -> None:
+    """CreateEventSourceMapping answers a parameter the source does not take with InvalidParameterValueException
+    (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html: ParallelizationFactor,
+    retries, record age, bisection and destinations are for streams), not a crash."""
+    error = mapping_error(**setting)
+    assert isinstance(error, ll.InvalidParameterValueException)
+    (name,) = setting
+    assert error.message == f"Unsupported {name} parameter for given event source mapping type"
+
+
+def test_starting_position_is_not_valid_for_sqs() -> None:
+    error = mapping_error(StartingPosition="LATEST")
+    assert error.message == "StartingPosition is not valid for SQS event sources."
+
+
+def test_sqs_parameters_on_a_stream_mapping_are_api_errors() -> None:
+    aws = ll.Lambda(ll.Simulation())
+    stream = aws.create_stream("s")
+    aws.create_function("f", duration="const:1")
+    with pytest.raises(ll.InvalidParameterValueException, match="Unsupported ScalingConfig parameter"):
+        aws.create_event_source_mapping(
+            EventSourceArn=stream.arn, FunctionName="f", ScalingConfig={"MaximumConcurrency": 2}
+        )
+    with pytest.raises(ll.ValidationException, match="TRIM_HORIZON, LATEST"):
+        aws.create_event_source_mapping(EventSourceArn=stream.arn, FunctionName="f", StartingPosition="OLDEST")
+
+
+@pytest.mark.parametrize(
+    "response",
+    ['{"batchItemFailures": [{"itemIdentifier": "no-such-id"}]}', '{"batchItemFailures": [{"id": "x"}]}', '"ok"'],
+)
+def test_an_invalid_partial_batch_response_fails_the_whole_batch(response: str) -> None:
+    """https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html: an identifier not in the
+    batch, a bad key name or a response that is not the object fails the whole batch."""
+    aws = ll.Lambda(ll.Simulation(seed=1))
+    queue = aws.create_queue("q", visibility_timeout=30)
+    aws.create_function("f", ll.Code.from_source(f"def lambda_handler(event, context):\n    return {response}\n"))
+    aws.create_event_source_mapping(
+        EventSourceArn=queue.arn, FunctionName="f", FunctionResponseTypes=["ReportBatchItemFailures"]
+    )
+    queue.send_message(MessageBody="a")
+    aws.sim.run(until=45)
+    assert len(aws.requests()) == 2 and len(queue) == 1  # back after the visibility timeout, and again

@@ -174,3 +174,188 @@ def test_mapping_settings_are_validated() -> None:
     topic = aws.create_topic("t")
     with pytest.raises(ll.InvalidParameterValueException, match="not a poll-based source"):
         aws.create_event_source_mapping(EventSourceArn=topic.arn, FunctionName="f")
+
+
+# -- partial batch responses (ReportBatchItemFailures) ---------------------------------------------------
+
+PARTIAL = """
+import base64, json
+FAILED = set()
+def lambda_handler(event, context):
+    failures = []
+    for record in event["Records"]:
+        body = json.loads(base64.b64decode(record["kinesis"]["data"]))
+        print(json.dumps({"key": record["kinesis"]["partitionKey"], "n": body["n"]}))
+        if body.get("poison") and body["n"] not in FAILED:  # fails once
+            FAILED.add(body["n"])
+            failures.append({"itemIdentifier": record["kinesis"]["sequenceNumber"]})
+    return {"batchItemFailures": failures}
+"""
+
+
+def partial_setup(source: str = PARTIAL, **mapping: object) -> tuple[ll.Lambda, ll.streams.Stream]:
+    aws = ll.Lambda(ll.Simulation(seed=4))
+    stream = aws.create_stream("clicks")
+    aws.create_function("reader", ll.Code.from_source(source), timeout=5)
+    aws.create_event_source_mapping(
+        EventSourceArn=stream.arn,
+        FunctionName="reader",
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        Enabled=False,  # records gather, then one batch
+        **mapping,
+    )
+    return aws, stream
+
+
+def run_enabled(aws: ll.Lambda) -> None:
+    aws.update_event_source_mapping(UUID=aws.mappings[0].uuid, Enabled=True)
+    aws.sim.run()
+
+
+def test_partial_batch_response_checkpoints_at_the_lowest_failed_sequence_number() -> None:
+    """https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html: with several
+    batchItemFailures, Lambda checkpoints at the lowest sequence number and retries from it."""
+    aws, stream = partial_setup()
+    for n in range(8):
+        put(stream, n, "k", poison=n in (5, 3))
+    run_enabled(aws)
+    assert [n for _, n in processed_order(aws)] == [0, 1, 2, 3, 4, 5, 6, 7, 3, 4, 5, 6, 7]
+    assert aws.requests().outcome.tolist() == ["success", "success"]
+    assert aws.events().place.tolist() == ["processed"] * 8
+
+
+def test_partial_failures_count_as_retries_and_end_at_the_on_failure_destination() -> None:
+    source = PARTIAL.replace('and body["n"] not in FAILED', "")  # fails every time
+    aws = ll.Lambda(ll.Simulation(seed=4))
+    failures = aws.create_queue("failures")
+    stream = aws.create_stream("clicks")
+    aws.create_function("reader", ll.Code.from_source(source), timeout=5)
+    aws.create_event_source_mapping(
+        EventSourceArn=stream.arn,
+        FunctionName="reader",
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        MaximumRetryAttempts=1,
+        BisectBatchOnFunctionError=True,  # a reported failure splits the batch at that record, no further
+        DestinationConfig={"OnFailure": {"Destination": failures.arn}},
+        Enabled=False,
+    )
+    for n in range(6):
+        put(stream, n, "k", poison=n == 2)
+    run_enabled(aws)
+    assert [n for _, n in processed_order(aws)] == [0, 1, 2, 3, 4, 5, 2, 3, 4, 5]
+    events = aws.events().sort_values("received")
+    assert events.place.tolist() == ["processed"] * 2 + ["destination"] * 4
+    info = json.loads(failures.visible[0].body)["KinesisBatchInfo"]
+    assert info["batchSize"] == 4 and info["startSequenceNumber"] == events.event_id.iloc[2].split(":")[1]
+
+
+@pytest.mark.parametrize(
+    ("response", "invocations"),
+    [
+        ('{"batchItemFailures": []}', 1),
+        ('{"batchItemFailures": None}', 1),
+        ("{}", 1),
+        ("None", 1),
+        ('{"batchItemFailures": [{"itemIdentifier": ""}]}', 2),
+        ('{"batchItemFailures": [{"itemIdentifier": None}]}', 2),
+        ('{"batchItemFailures": [{"sequenceNumber": "1"}]}', 2),
+        ('{"batchItemFailures": [{"itemIdentifier": "42"}]}', 2),
+    ],
+)
+def test_partial_batch_response_success_and_failure_conditions(response: str, invocations: int) -> None:
+    """Success: an empty or null list, an empty or null response. Complete failure: an empty or null
+    itemIdentifier, a bad key name, an identifier not in the batch: the whole batch is retried
+    (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html)."""
+    source = f"""
+SEEN = []
+def lambda_handler(event, context):
+    SEEN.append(len(event["Records"]))
+    print("batch of", len(event["Records"]))
+    return {response} if len(SEEN) == 1 else None
+"""
+    aws, stream = partial_setup(source)
+    for n in range(3):
+        put(stream, n, "k")
+    run_enabled(aws)
+    batches = [e.message for _, e in aws.log_group("reader").events() if e.message.startswith("batch")]
+    assert batches == ["batch of 3"] * invocations  # a retry holds the whole batch again
+    assert aws.events().place.tolist() == ["processed"] * 3
+
+
+def test_dynamodb_partial_batch_response_uses_the_stream_sequence_number() -> None:
+    """https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html: itemIdentifier is
+    ``dynamodb.SequenceNumber``."""
+    aws = ll.Lambda(ll.Simulation(seed=4))
+    table = aws.create_stream("orders", kind="dynamodb")
+    seen: list[str] = []
+
+    def handler(event: dict, context: object) -> dict:
+        records = event["Records"]
+        seen.extend(r["dynamodb"]["Keys"]["id"]["S"] for r in records)
+        failed = [r for r in records if r["dynamodb"]["Keys"]["id"]["S"] == "1"][: 1 if len(seen) <= 3 else 0]
+        return {"batchItemFailures": [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in failed]}
+
+    aws.create_function("audit", handler)
+    mapping = aws.create_event_source_mapping(
+        EventSourceArn=table.arn, FunctionName="audit", FunctionResponseTypes=["ReportBatchItemFailures"]
+    )
+    mapping.set_enabled(False)
+    for key in "012":
+        table.put_change("INSERT", {"id": key}, new_image={"id": key})
+    mapping.set_enabled(True)
+    aws.sim.run()
+    assert seen == ["0", "1", "2", "1", "2"]
+
+
+def test_2019_streams_have_no_partial_batch_response() -> None:
+    """ReportBatchItemFailures for Kinesis and DynamoDB Streams came in November 2021."""
+    aws = ll.Lambda(ll.Simulation(), era="2019")
+    stream = aws.create_stream("s")
+    aws.create_function("f", duration="const:1")
+    with pytest.raises(ll.InvalidParameterValueException) as caught:
+        aws.create_event_source_mapping(
+            EventSourceArn=stream.arn, FunctionName="f", FunctionResponseTypes=["ReportBatchItemFailures"]
+        )
+    assert caught.value.hint is not None and "November 2021" in caught.value.hint
+
+
+# -- batching window, starting position, Enabled ---------------------------------------------------------
+
+
+def test_batching_window_gathers_records_until_full_or_the_window_passes() -> None:
+    """MaximumBatchingWindowInSeconds (0-300 s; Kinesis and DynamoDB since September 2019,
+    https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html#services-kinesis-batchwindow)."""
+    aws = ll.Lambda(ll.Simulation(seed=1), era="2019")
+    stream = aws.create_stream("s")
+    sizes: list[int] = []
+    aws.create_function("f", lambda event, context: sizes.append(len(event["Records"])), runtime="python3.7")
+    aws.create_event_source_mapping(
+        EventSourceArn=stream.arn, FunctionName="f", BatchSize=4, MaximumBatchingWindowInSeconds=5
+    )
+    for t in (0, 1, 2):
+        aws.sim.at(t, lambda: stream.put_record(b"x", partition_key="k"))
+    aws.sim.at(10, lambda: [stream.put_record(b"x", partition_key="k") for _ in range(4)])
+    aws.sim.run()
+    assert sizes == [3, 4]
+    assert [round(a, 6) for a in aws.requests().arrival] == [5.0, 10.0]  # the window, then a full batch at once
+
+
+def test_trim_horizon_reads_the_records_the_stream_keeps() -> None:
+    """StartingPosition TRIM_HORIZON starts at the oldest record kept; LATEST at records put from now on
+    (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html)."""
+    aws = ll.Lambda(ll.Simulation(seed=1))
+    stream = aws.create_stream("s")
+    for n in range(3):
+        stream.put_record(str(n).encode(), partition_key="k")
+    aws.sim.run(until=10)
+    for name, position in (("old", "TRIM_HORIZON"), ("new", "LATEST")):
+        aws.create_function(name, lambda event, context: None)
+        mapping = aws.create_event_source_mapping(
+            EventSourceArn=stream.arn, FunctionName=name, StartingPosition=position
+        )
+        assert mapping["StartingPosition"] == position
+    stream.put_record(b"3", partition_key="k")
+    aws.sim.run()
+    events = aws.events()
+    assert (events.function == "old").sum() == 4 and (events.function == "new").sum() == 1
+    assert (events.place == "processed").all()

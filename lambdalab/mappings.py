@@ -1,0 +1,248 @@
+"""Event source mappings: CreateEventSourceMapping's parameters per source and era, the mapping's
+UUID and state, and partial batch responses.
+
+The API (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html) takes one
+set of parameters for every poll-based source, but each source accepts only some of them: AWS answers
+a parameter of another source with ``InvalidParameterValueException`` (``Unsupported
+ParallelizationFactor parameter for given event source mapping type``; ``StartingPosition is not valid
+for SQS event sources.``), never a crash. Some parameters came after 2019:
+
+- SQS batches above 10 and SQS batching windows: November 2020
+  (https://aws.amazon.com/about-aws/whats-new/2020/11/aws-lambda-now-supports-batch-windows-of-up-to-5-minutes-for-functions/);
+  before, ``Maximum batch size must be between 1 and 10 inclusive``;
+- ``FunctionResponseTypes=["ReportBatchItemFailures"]`` (partial batch response): November 2021, for
+  SQS (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html) and for Kinesis and
+  DynamoDB Streams (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html);
+- the stream error-handling settings: November 2019 (see :mod:`lambdalab.streams`).
+
+A mapping polls while it is ``Enabled`` (``Enabled=False`` at creation, or
+:meth:`lambdalab.service.Lambda.update_event_source_mapping`), and starts at creation: an SQS mapping
+reads the messages already waiting in its queue (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html:
+Lambda polls the queue with long polling).
+
+>>> import lambdalab as ll
+>>> aws = ll.Lambda(ll.Simulation(seed=1))
+>>> queue = aws.create_queue("orders")
+>>> _ = queue.send_message(MessageBody="waiting since before the mapping")
+>>> _ = aws.create_function("consumer", lambda event, context: len(event["Records"]))
+>>> mapping = aws.create_event_source_mapping(EventSourceArn=queue.arn, FunctionName="consumer")
+>>> mapping["State"], mapping["BatchSize"]
+('Enabled', 10)
+>>> aws.sim.run()
+>>> aws.events().place.tolist()
+['processed']
+>>> aws.create_event_source_mapping(EventSourceArn=queue.arn, FunctionName="consumer", ParallelizationFactor=2)
+Traceback (most recent call last):
+lambdalab.errors.InvalidParameterValueException: InvalidParameterValueException: Unsupported ParallelizationFactor ...
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Any
+
+from .errors import InvalidParameterValueException, check_whole_range, constraint_error
+from .quotas import Era
+
+if TYPE_CHECKING:
+    from .destinations import Target
+    from .invoke import InvocationResult
+    from .service import Lambda
+
+COMMON = {
+    "BatchSize": "batch_size",
+    "MaximumBatchingWindowInSeconds": "maximum_batching_window_s",
+    "FunctionResponseTypes": "report_batch_item_failures",
+    "Enabled": "enabled",
+}
+"""Parameters of every poll-based source, and the mapping's keyword for each."""
+STREAM_ONLY = {
+    "StartingPosition": "starting_position",
+    "ParallelizationFactor": "parallelization_factor",
+    "MaximumRetryAttempts": "maximum_retry_attempts",
+    "MaximumRecordAgeInSeconds": "maximum_record_age_s",
+    "BisectBatchOnFunctionError": "bisect_batch_on_function_error",
+    "DestinationConfig": "on_failure",
+}
+"""Kinesis and DynamoDB Streams only (https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html)."""
+OTHER_STREAM = ("StartingPositionTimestamp", "TumblingWindowInSeconds")
+"""Stream parameters that lambdalab does not model."""
+SQS_ONLY = ("ScalingConfig",)
+"""SQS only (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html); not modelled."""
+STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST")
+"""Where a stream mapping starts: the oldest record kept, or records put from now on (``AT_TIMESTAMP``,
+with ``StartingPositionTimestamp``, is not modelled)."""
+SQS_WINDOW_HINT = (
+    "SQS batches above 10 messages and SQS batching windows came in November 2020 (era='today'); "
+    "in 2019 an SQS mapping read 1-10 messages at a time, as soon as they were there."
+)
+PARTIAL_HINT = (
+    "Partial batch responses (FunctionResponseTypes=['ReportBatchItemFailures']) came in November 2021 "
+    "(era='today'); in 2019 a batch succeeded or failed as a whole."
+)
+
+
+def unsupported(name: str) -> InvalidParameterValueException:
+    """AWS's answer to a parameter that this kind of source does not take."""
+    return InvalidParameterValueException(f"Unsupported {name} parameter for given event source mapping type")
+
+
+def parameters(kind: str, settings: dict[str, Any], era: Era, target: Callable[[str], Target]) -> dict[str, Any]:
+    """Check CreateEventSourceMapping's parameters for a source of ``kind`` (``sqs``, ``kinesis`` or
+    ``dynamodb``) as the API does; return the mapping's keyword arguments."""
+    stream = kind != "sqs"
+    kwargs: dict[str, Any] = {}
+    for key, value in settings.items():
+        if key in COMMON:
+            kwargs[COMMON[key]] = value
+        elif key in STREAM_ONLY and stream:
+            kwargs[STREAM_ONLY[key]] = value
+        elif key == "StartingPosition":
+            raise InvalidParameterValueException("StartingPosition is not valid for SQS event sources.")
+        elif key in STREAM_ONLY or (key in SQS_ONLY and stream) or (key in OTHER_STREAM and not stream):
+            raise unsupported(key)
+        elif key in SQS_ONLY or key in OTHER_STREAM:
+            raise InvalidParameterValueException(
+                f"lambdalab does not model {key}.", hint=f"Leave {key} out: lambdalab polls without it."
+            )
+        else:
+            raise InvalidParameterValueException(f"Unknown or unsupported event source mapping setting {key}")
+    if "report_batch_item_failures" in kwargs:
+        kwargs["report_batch_item_failures"] = _response_types(kwargs["report_batch_item_failures"], era)
+    if "on_failure" in kwargs:
+        kwargs["on_failure"] = _on_failure(kwargs["on_failure"], target)
+    enabled = kwargs.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise InvalidParameterValueException(f"Enabled must be true or false, not {enabled!r}.")
+    if stream:
+        position = kwargs.get("starting_position", "LATEST")
+        if position not in STARTING_POSITIONS:
+            raise constraint_error(
+                position, "startingPosition", "Member must satisfy enum value set: [TRIM_HORIZON, LATEST]"
+            )
+    else:
+        _check_sqs_batching(kwargs, era)
+    return kwargs
+
+
+def _response_types(value: Any, era: Era) -> bool:
+    if not isinstance(value, (list, tuple)) or any(v != "ReportBatchItemFailures" for v in value):
+        raise constraint_error(
+            value, "functionResponseTypes", "Member must satisfy enum value set: [ReportBatchItemFailures]"
+        )
+    if value and era is Era.SEMINAR_2019:
+        error = unsupported("FunctionResponseTypes")
+        error.hint = PARTIAL_HINT
+        raise error
+    return bool(value)
+
+
+def _on_failure(value: Any, target: Callable[[str], Target]) -> Target:
+    try:
+        arn = value["OnFailure"]["Destination"]
+    except (TypeError, KeyError):
+        raise InvalidParameterValueException(
+            "DestinationConfig must be {'OnFailure': {'Destination': <ARN>}}."
+        ) from None
+    found = target(arn)
+    if not found.arn.startswith(("arn:aws:sqs:", "arn:aws:sns:")):
+        raise InvalidParameterValueException(
+            "The destination of a stream's failed batches must be an SQS queue or an SNS topic.",
+            hint="Kinesis and DynamoDB Streams mappings send failure records to SQS, SNS (or S3, Kafka).",
+        )
+    return found
+
+
+def _check_sqs_batching(kwargs: dict[str, Any], era: Era) -> None:
+    """``BatchSize`` 1-10, or up to 10,000 with a batching window of at least 1 s (today); 1-10 and no
+    window in 2019 (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html)."""
+    size = kwargs.get("batch_size", 10)
+    window = kwargs.get("maximum_batching_window_s", 0)
+    check_whole_range(size, "batchSize", "BatchSize", 1, 10_000)
+    check_whole_range(window, "maximumBatchingWindowInSeconds", "MaximumBatchingWindowInSeconds", 0, 300)
+    if era is Era.SEMINAR_2019:
+        if size > 10:
+            raise InvalidParameterValueException(
+                "Maximum batch size must be between 1 and 10 inclusive", hint=SQS_WINDOW_HINT
+            )
+        if window:
+            error = unsupported("MaximumBatchingWindowInSeconds")
+            error.hint = SQS_WINDOW_HINT
+            raise error
+    elif size > 10 and window < 1:
+        raise InvalidParameterValueException(
+            "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10"
+        )
+
+
+class EventSourceMapping:
+    """What every mapping has: a UUID, a state, and its configuration in the API's shape
+    (``mapping["UUID"]``, ``mapping["State"]``, as boto3's response reads;
+    https://docs.aws.amazon.com/lambda/latest/api/API_EventSourceMappingConfiguration.html)."""
+
+    def __init__(self, aws: Lambda, source_arn: str, function_arn: str, enabled: bool) -> None:
+        self.aws = aws
+        self.uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"lambdalab:{source_arn}|{function_arn}|{len(aws.mappings)}"))
+        self.source_arn, self.function_arn = source_arn, function_arn
+        self.enabled = enabled
+
+    @property
+    def state(self) -> str:
+        return "Enabled" if self.enabled else "Disabled"
+
+    def configuration(self) -> dict[str, Any]:
+        """``UUID``, ``State``, ``EventSourceArn``, ``FunctionArn`` and the source's own settings."""
+        return {
+            "UUID": self.uuid,
+            "State": self.state,
+            "EventSourceArn": self.source_arn,
+            "FunctionArn": self.function_arn,
+            **self.settings(),
+        }
+
+    def settings(self) -> dict[str, Any]:
+        return {}
+
+    def __getitem__(self, key: str) -> Any:
+        return self.configuration()[key]
+
+    def set_enabled(self, enabled: bool) -> None:
+        """``UpdateEventSourceMapping(Enabled=...)``: stop starting batches, or start polling again."""
+        if not isinstance(enabled, bool):
+            raise InvalidParameterValueException(f"Enabled must be true or false, not {enabled!r}.")
+        was, self.enabled = self.enabled, enabled
+        if enabled and not was:
+            self.aws.sim.schedule(0.0, self.resume)
+
+    def resume(self) -> None:
+        """Start polling (at creation and whenever enabled)."""
+
+
+def batch_item_failures(result: InvocationResult, identifiers: Collection[str]) -> set[str] | None:
+    """The item identifiers a partial batch response reports as failed, or ``None`` when the response fails
+    the whole batch. An empty or null ``batchItemFailures`` (or an empty or null response) is complete
+    success; a response that is not a JSON object, or an item whose ``itemIdentifier`` is missing, null,
+    empty or not in the batch, is complete failure
+    (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html,
+    https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html)."""
+    try:
+        response = result.json()
+    except ValueError:
+        return None
+    if response is None:
+        return set()
+    if not isinstance(response, dict):
+        return None
+    items = response.get("batchItemFailures")
+    if items is None:
+        return set()
+    if not isinstance(items, list):
+        return None
+    failed: set[str] = set()
+    for item in items:
+        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if not isinstance(identifier, str) or identifier not in identifiers:
+            return None
+        failed.add(identifier)
+    return failed
