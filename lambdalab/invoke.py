@@ -71,6 +71,7 @@ class _Request:
         "attempt",
         "backoff",
         "callback",
+        "client_context",
         "cold",
         "env",
         "event",
@@ -110,6 +111,7 @@ class _Request:
         self.redo_init = 0.0  # INIT time repeated inside INVOKE after the INIT phase timed out
         self.start = 0.0  # when INVOKE began
         self.tail_lines: list[str] = []
+        self.client_context: Any = None  # Invoke's ClientContext for the handler (synchronous requests only)
 
 
 class Engine:
@@ -151,10 +153,12 @@ class Engine:
         kind: str,
         tail: bool,
         callback: Callable[[InvocationResult], object] | None,
+        client_context: Any = None,
     ) -> _Request:
         """A request arriving now. Sync and DryRun start at once; Event is queued."""
         request_id = self.new_id() if self.need_ids or fn.code is not None or kind != REQUEST_RESPONSE else ""
         req = _Request(fn, raw, event, kind, tail, self.sim.now, request_id, callback)
+        req.client_context = client_context
         if kind == DRY_RUN:
             self._finish(req, 204, None, None, "", 0.0, 0.0, "dry_run", "")
         elif kind == EVENT:
@@ -332,6 +336,7 @@ class Engine:
             log_stream_name=env.log_stream_name,
             deadline=now + fn.timeout,
             now=clock.now,
+            client_context=req.client_context,
         )
         handler, box = env.loaded.handler, env.sandbox
         assert box is not None

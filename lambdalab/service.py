@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from .accounting import Ledger
 from .asynchronous import AsyncInvoker, EventInvokeConfig
+from .client_context import client_context, decode
 from .code import Code
 from .coldstart import ColdStartModel, cold_start_model
 from .concurrency import ConcurrencyManager
@@ -294,11 +295,15 @@ class Lambda:
         InvocationType: str = REQUEST_RESPONSE,
         LogType: str = "None",
         callback: Callable[[InvocationResult], object] | None = None,
+        ClientContext: str | None = None,
     ) -> str:
-        """Send a request now without waiting; ``callback`` receives its result. Returns the request id."""
+        """Send a request now without waiting; ``callback`` receives its result. Returns the request id.
+        ``ClientContext`` (base64 JSON) reaches synchronous requests' handlers (:mod:`lambdalab.client_context`)."""
         fn = self.function(FunctionName)
         raw, event = self.parse_payload(Payload, InvocationType, LogType)
-        return self.engine.submit(fn, raw, event, InvocationType, LogType == "Tail", callback).id
+        data = None if ClientContext is None else decode(ClientContext)
+        context = client_context(data) if InvocationType == REQUEST_RESPONSE else None
+        return self.engine.submit(fn, raw, event, InvocationType, LogType == "Tail", callback, context).id
 
     def invoke(
         self,
@@ -306,6 +311,7 @@ class Lambda:
         Payload: bytes | str | Any = b"{}",
         InvocationType: str = REQUEST_RESPONSE,
         LogType: str = "None",
+        ClientContext: str | None = None,
     ) -> dict[str, Any]:
         """``Invoke``, answered like boto3's ``lambda_client.invoke``; a throttle raises 429."""
         if _current and InvocationType == REQUEST_RESPONSE:
@@ -314,7 +320,7 @@ class Lambda:
                 "use InvocationType='Event', or drive both calls from outside"
             )
         box: list[InvocationResult] = []
-        request_id = self.submit(FunctionName, Payload, InvocationType, LogType, box.append)
+        request_id = self.submit(FunctionName, Payload, InvocationType, LogType, box.append, ClientContext)
         if InvocationType == EVENT:
             return _response(request_id, 202, b"", None, None)
         self.sim.run_until(lambda: bool(box))

@@ -390,3 +390,57 @@ def test_every_arn_names_the_services_region_and_account() -> None:
         aws.function("g")
     with pytest.raises(ValueError, match="12 digits"):
         ll.Lambda(account_id="42")
+
+
+# -- ClientContext -----------------------------------------------------------------------------------------
+
+
+def b64json(data: Any) -> str:
+    return base64.b64encode(json.dumps(data).encode()).decode()
+
+
+def test_client_context_reaches_the_handler_as_the_python_runtime_shows_it() -> None:
+    """Invoke's ClientContext: up to 3,583 bytes of base64 JSON, passed to the function for synchronous
+    invocations only (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html); the Python context's
+    ``client_context`` has ``client`` (``installation_id``, ``app_title``, ``app_version_name``,
+    ``app_version_code``, ``app_package_name``), ``custom`` and ``env``
+    (https://docs.aws.amazon.com/lambda/latest/dg/python-context.html)."""
+    aws = service()
+    seen: list[Any] = []
+    aws.create_function("f", lambda event, context: seen.append(context.client_context))
+    data = {
+        "client": {"installation_id": "i-1", "app_title": "Orders", "app_version_code": "42"},
+        "custom": {"tenant": "acme"},
+        "env": {"platform": "Android", "locale": "en_GB"},
+    }
+    aws.invoke(FunctionName="f", ClientContext=b64json(data))
+    context = seen[0]
+    assert context.custom == {"tenant": "acme"} and context.env == {"platform": "Android", "locale": "en_GB"}
+    client = context.client
+    assert (client.installation_id, client.app_title, client.app_version_code) == ("i-1", "Orders", "42")
+    assert client.app_version_name is None and client.app_package_name is None
+    aws.invoke(FunctionName="f", ClientContext=b64json({"custom": {"a": 1}}))
+    assert (seen[1].client, seen[1].env, seen[1].custom) == (None, None, {"a": 1})
+    aws.invoke(FunctionName="f")
+    aws.invoke(FunctionName="f", InvocationType="Event", ClientContext=b64json(data))
+    aws.sim.run()
+    assert seen[2:] == [None, None]  # none given; an Event invocation does not pass it
+
+
+@pytest.mark.parametrize("value", ["not base64!", base64.b64encode(b"{not json").decode(), b64json([1, 2])])
+def test_client_context_must_be_base64_of_a_json_object(value: str) -> None:
+    aws = deploy(service())
+    with pytest.raises(ll.InvalidRequestContentException) as caught:
+        aws.invoke(FunctionName="f", ClientContext=value)
+    assert caught.value.message == "Client context must be a valid Base64-encoded JSON object."
+    assert aws.requests().empty
+
+
+def test_client_context_holds_at_most_3583_bytes() -> None:
+    aws = deploy(service())
+    over = b64json({"custom": {"pad": "x" * 2663}})
+    assert len(over) == 3584  # base64 comes in 4-byte groups: 3,580 is the largest full one below the limit
+    with pytest.raises(ll.ValidationException, match="length less than or equal to 3583"):
+        aws.invoke(FunctionName="f", ClientContext=over)
+    fits = b64json({"custom": {"pad": "x" * 2660}})
+    assert len(fits) == 3580 and aws.invoke(FunctionName="f", ClientContext=fits)["StatusCode"] == 200
