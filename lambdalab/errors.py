@@ -61,6 +61,13 @@ class ResourceNotFoundException(LambdaError, LookupError):
     status_code = 404
 
 
+class ProvisionedConcurrencyConfigNotFoundException(LambdaError, LookupError):
+    """The function has no provisioned concurrency configuration (status 404;
+    https://docs.aws.amazon.com/lambda/latest/api/API_DeleteProvisionedConcurrencyConfig.html#API_DeleteProvisionedConcurrencyConfig_Errors)."""
+
+    status_code = 404
+
+
 class ResourceConflictException(LambdaError):
     """The resource already exists, e.g. a function of that name (status 409)."""
 

@@ -58,6 +58,7 @@ class Function:
         self.idle: OrderedDict[str, ExecutionEnvironment] = OrderedDict()
         self.idle_provisioned: OrderedDict[str, ExecutionEnvironment] = OrderedDict()
         self.environments: dict[str, ExecutionEnvironment] = {}
+        self.provisioned_envs = 0  # provisioned environments in ``environments``, whatever their state
         self.created = 0
         self.in_vpc = config.vpc_config is not None
         self.timeout = float(config.timeout)
@@ -80,7 +81,8 @@ class Function:
     def discard(self, env: ExecutionEnvironment) -> None:
         self.idle.pop(env.id, None)
         self.idle_provisioned.pop(env.id, None)
-        self.environments.pop(env.id, None)
+        if self.environments.pop(env.id, None) is not None and env.provisioned:
+            self.provisioned_envs -= 1
 
     def init_duration(self, rng: random.Random) -> float:
         """INIT time not spent in the function's own code (runtime start), or the model's INIT."""

@@ -217,6 +217,7 @@ class Engine:
         if self.need_ids or fn.code is not None:
             env.log_stream_name = self._stream_name()
         fn.environments[env_id] = env
+        fn.provisioned_envs += provisioned
         self.recorder.env_change(self.sim.now, 1, 1)
         return env
 
@@ -225,6 +226,18 @@ class Engine:
         env = self._create(fn, provisioned=True)
         delay = fn.cold_start.platform_delay(self.sim.rng, fn.in_vpc)
         self.sim.schedule(delay, lambda: self._init(env, None))
+
+    def retire_provisioned(self, fn: Function) -> None:
+        """Shut down idle provisioned environments beyond the function's provisioned concurrency, least recently
+        used first, once it is lowered or removed; busy or initialising ones follow when they become idle
+        (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html)."""
+        surplus = fn.provisioned_envs - self.concurrency.functions[fn.name].provisioned
+        while surplus > 0 and fn.idle_provisioned:
+            env = fn.idle_provisioned.popitem(last=False)[1]
+            env.to(EnvState.SHUT_DOWN)
+            fn.discard(env)
+            self.recorder.env_change(self.sim.now, -1, 0)
+            surplus -= 1
 
     def _init(self, env: ExecutionEnvironment, req: _Request | None) -> None:
         env.to(EnvState.INITIALIZING)
@@ -294,7 +307,7 @@ class Engine:
             env.to(EnvState.IDLE)
             fn.put_idle(env)
             self.recorder.env_change(self.sim.now, 0, -1)
-            return
+            return self.retire_provisioned(fn)
         self._invoke(req)
 
     # -- INVOKE ----------------------------------------------------------------------------------------
@@ -432,8 +445,8 @@ class Engine:
             env.to(EnvState.SHUT_DOWN)
             fn.discard(env)
             self.recorder.env_change(now, -1, -1)
-            if env.provisioned:  # Lambda keeps the provisioned count: a fresh environment replaces it
-                self.provision(fn)
+            if env.provisioned and fn.provisioned_envs < self.concurrency.functions[fn.name].provisioned:
+                self.provision(fn)  # Lambda keeps the provisioned count: a fresh environment replaces it
         else:
             env.to(EnvState.IDLE)
             env.last_used = now
@@ -441,6 +454,8 @@ class Engine:
             if not env.provisioned:
                 self._age(fn, env, now + fn.cold_start.idle_lifetime.sample(self.sim.rng))
             self.recorder.env_change(now, 0, -1)
+            if env.provisioned:  # provisioned concurrency may have been lowered meanwhile
+                self.retire_provisioned(fn)
         self.concurrency.release(fn.name, provisioned_env=env.provisioned, pooled=req.pooled)
         status = 200
         log_result = logfmt.tail(req.tail_lines, self.quotas.tail_log_bytes) if req.tail and self.logs else None

@@ -15,8 +15,19 @@ duration), after a monthly free tier. Two price sheets, us-east-1:
 Both sheets keep the free tier of 1 million requests and 400,000 GB-seconds a
 month, shared by the architectures.
 
+**Provisioned concurrency** (launched in December 2019, so in the 2019 sheet at
+its launch prices though the 2019 emulator refuses it) bills the concurrency
+configured, per GB-second, for the time it is configured, rounded up to five
+minutes; requests served by provisioned environments pay a lower duration price
+(and the usual request price); requests above it run on demand. The free tier
+does not apply to a function with provisioned concurrency. us-east-1: 2019
+(x86_64) $0.000004167 per GB-s configured and $0.000009722 per GB-s of duration;
+today x86_64 $0.0000041667 and $0.0000097222, arm64 $0.0000033334 and
+$0.0000077778 (:func:`lambda_cost` with ``provisioned=``).
+
 Sources:
-- https://aws.amazon.com/lambda/pricing/ (prices, tiers, free tier, storage)
+- https://aws.amazon.com/lambda/pricing/ (prices, tiers, free tier, storage, provisioned concurrency)
+- https://aws.amazon.com/blogs/aws/new-provisioned-concurrency-for-lambda-functions/ (December 2019)
 - https://aws.amazon.com/blogs/aws/new-for-aws-lambda-1ms-billing-granularity-adds-cost-savings/
 - https://aws.amazon.com/blogs/aws/aws-lambda-functions-powered-by-aws-graviton2-processor-run-your-functions-on-arm-and-get-up-to-34-better-price-performance/
 - https://aws.amazon.com/blogs/compute/introducing-tiered-pricing-for-aws-lambda/ (tiers, August 2022)
@@ -56,6 +67,20 @@ class PriceTier:
 
 
 @dataclass(frozen=True)
+class ProvisionedPrices:
+    """Provisioned concurrency's prices for one architecture."""
+
+    usd_per_gb_second: float
+    """Per GB-second of concurrency configured, used or not."""
+    usd_per_gb_second_duration: float
+    """Per GB-second of duration of the requests that provisioned environments serve."""
+
+
+PROVISIONED_BILLING_S = 300
+"""Provisioned concurrency's configured time is rounded up to five minutes."""
+
+
+@dataclass(frozen=True)
 class PriceSheet:
     """Lambda's on-demand prices in one era (us-east-1)."""
 
@@ -68,6 +93,7 @@ class PriceSheet:
     init_billed: bool
     usd_per_storage_gb_second: float
     """Ephemeral storage configured above the 512 MB included; 0 where not configurable."""
+    provisioned: dict[Architecture, ProvisionedPrices] = field(default_factory=dict, hash=False)
 
 
 PRICES_2019 = PriceSheet(
@@ -79,6 +105,7 @@ PRICES_2019 = PriceSheet(
     free_gb_seconds=400_000,
     init_billed=False,
     usd_per_storage_gb_second=0.0,
+    provisioned={Architecture.X86_64: ProvisionedPrices(0.000004167, 0.000009722)},
 )
 
 PRICES_TODAY = PriceSheet(
@@ -101,6 +128,10 @@ PRICES_TODAY = PriceSheet(
     free_gb_seconds=400_000,
     init_billed=True,
     usd_per_storage_gb_second=0.0000000309,
+    provisioned={
+        Architecture.X86_64: ProvisionedPrices(0.0000041667, 0.0000097222),
+        Architecture.ARM64: ProvisionedPrices(0.0000033334, 0.0000077778),
+    },
 )
 
 
@@ -157,8 +188,35 @@ class LambdaWorkload:
 
 
 @dataclass(frozen=True)
+class ProvisionedConcurrency:
+    """Provisioned concurrency configured on the workload's function.
+
+    ``environments`` are kept initialised for ``hours`` of the month (billed in five-minute steps).
+    ``requests_served`` is how many of the workload's requests they serve; by default as many as they
+    can hold busy back to back (all of them when the traffic fits), the rest running on demand.
+    """
+
+    environments: int
+    hours: float = HOURS_PER_MONTH
+    requests_served: float | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.environments, bool) or not isinstance(self.environments, int) or self.environments < 1:
+            raise ValueError(f"environments must be a whole number >= 1, not {self.environments!r}")
+        _check_non_negative("hours", self.hours)
+        if self.hours > HOURS_PER_MONTH:
+            raise ValueError(f"hours must be at most a month ({HOURS_PER_MONTH}), got {self.hours:g}")
+        if self.requests_served is not None:
+            _check_non_negative("requests_served", self.requests_served)
+
+
+@dataclass(frozen=True)
 class LambdaBill:
-    """The monthly Lambda bill of a workload, in USD, itemised."""
+    """The monthly Lambda bill of a workload, in USD, itemised.
+
+    ``compute_cost`` is every request's duration (provisioned environments' at their price);
+    ``provisioned_cost`` the concurrency configured, used or not.
+    """
 
     requests: float
     billed_duration_ms: int
@@ -167,14 +225,33 @@ class LambdaBill:
     compute_cost: float
     storage_cost: float
     free_tier_credit: float
+    provisioned_cost: float = 0.0
+    provisioned_gb_seconds: float = 0.0
+    """GB-seconds of provisioned concurrency configured."""
+    requests_provisioned: float = 0.0
+    """Requests served by provisioned environments."""
 
     @property
     def total(self) -> float:
-        return self.request_cost + self.compute_cost + self.storage_cost - self.free_tier_credit
+        return self.request_cost + self.compute_cost + self.provisioned_cost + self.storage_cost - self.free_tier_credit
 
 
-def lambda_cost(workload: LambdaWorkload, era: Era | str = Era.TODAY, *, free_tier: bool = True) -> LambdaBill:
-    """Bill ``workload`` at the era's prices, checking its memory and storage against the era's quotas."""
+def lambda_cost(
+    workload: LambdaWorkload,
+    era: Era | str = Era.TODAY,
+    *,
+    free_tier: bool = True,
+    provisioned: ProvisionedConcurrency | None = None,
+) -> LambdaBill:
+    """Bill ``workload`` at the era's prices, checking its memory and storage against the era's quotas.
+
+    With ``provisioned``, the function has provisioned concurrency: its configured GB-seconds are billed,
+    the requests it serves pay its duration price, and the free tier does not apply.
+
+    >>> bill = lambda_cost(LambdaWorkload(1.2e6, 1000, 1024), provisioned=ProvisionedConcurrency(1000, hours=2))
+    >>> round(bill.provisioned_cost, 2), round(bill.compute_cost, 2), round(bill.total, 2)
+    (30.0, 11.67, 41.91)
+    """
     prices = price_sheet(era)
     limits = quotas(era)
     limits.check_memory(workload.memory_mb)
@@ -197,14 +274,58 @@ def lambda_cost(workload: LambdaWorkload, era: Era | str = Era.TODAY, *, free_ti
     gb_seconds = billed_seconds * gb
 
     request_cost = workload.requests * prices.usd_per_request
-    compute = compute_cost(gb_seconds, arch, prices)
     extra_storage_gb = (storage - 512) / MB_PER_GB
     storage_cost = billed_seconds * extra_storage_gb * prices.usd_per_storage_gb_second
+    if provisioned is not None:
+        return _with_provisioned(workload, provisioned, prices, arch, billed, gb_seconds, request_cost, storage_cost)
+    compute = compute_cost(gb_seconds, arch, prices)
     credit = 0.0
     if free_tier:
         credit += min(workload.requests, prices.free_requests) * prices.usd_per_request
         credit += compute - compute_cost(max(0.0, gb_seconds - prices.free_gb_seconds), arch, prices)
     return LambdaBill(workload.requests, billed, gb_seconds, request_cost, compute, storage_cost, credit)
+
+
+def _with_provisioned(
+    workload: LambdaWorkload,
+    provisioned: ProvisionedConcurrency,
+    prices: PriceSheet,
+    arch: Architecture,
+    billed_ms: int,
+    gb_seconds: float,
+    request_cost: float,
+    storage_cost: float,
+) -> LambdaBill:
+    """The bill with provisioned concurrency: no free tier; served requests at the provisioned duration price
+    (a cold start's INIT is billed on the on-demand requests only)."""
+    rates = prices.provisioned[arch]
+    gb = workload.memory_mb / MB_PER_GB
+    configured_s = math.ceil(provisioned.hours * 3600 / PROVISIONED_BILLING_S - 1e-9) * PROVISIONED_BILLING_S
+    capacity = provisioned.environments * configured_s * 1000 / billed_ms  # requests held back to back
+    served = provisioned.requests_served
+    if served is None:
+        served = min(workload.requests, capacity)
+    elif served > workload.requests or served > capacity * (1 + 1e-9):
+        raise ValueError(
+            f"requests_served ({served:g}) exceeds the workload's requests ({workload.requests:g}) or what "
+            f"{provisioned.environments} environments can serve in {provisioned.hours:g} hours ({capacity:g})."
+        )
+    served_gb_seconds = served * billed_ms / 1000 * gb
+    on_demand = compute_cost(max(0.0, gb_seconds - served_gb_seconds), arch, prices)
+    compute = on_demand + served_gb_seconds * rates.usd_per_gb_second_duration
+    pc_gb_seconds = provisioned.environments * gb * configured_s
+    return LambdaBill(
+        workload.requests,
+        billed_ms,
+        gb_seconds,
+        request_cost,
+        compute,
+        storage_cost,
+        0.0,
+        pc_gb_seconds * rates.usd_per_gb_second,
+        pc_gb_seconds,
+        served,
+    )
 
 
 def usage_cost(

@@ -31,6 +31,7 @@ from .errors import (
     InvalidParameterValueException,
     InvalidRequestContentException,
     LambdaError,
+    ProvisionedConcurrencyConfigNotFoundException,
     RequestEntityTooLargeException,
     ResourceConflictException,
     ResourceNotFoundException,
@@ -167,9 +168,12 @@ class Lambda:
         self.concurrency.set_reserved(FunctionName, None)
 
     def put_provisioned_concurrency_config(
-        self, FunctionName: str, ProvisionedConcurrentExecutions: int
+        self, FunctionName: str, ProvisionedConcurrentExecutions: int, Qualifier: str | None = None
     ) -> dict[str, Any]:
-        """Keep this many environments initialised (Era today only: launched December 2019)."""
+        """Keep this many environments initialised (Era today only: launched December 2019). Raising it starts
+        INIT in new environments; lowering it shuts surplus ones down as they become idle
+        (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html). lambdalab keeps one
+        version of a function, so ``Qualifier`` (a version or alias on AWS) names that one."""
         fn = self.function(FunctionName)
         if self.era is Era.SEMINAR_2019:
             raise InvalidParameterValueException("Provisioned concurrency launched in December 2019: use era 'today'.")
@@ -178,13 +182,39 @@ class Lambda:
             raise InvalidParameterValueException(
                 f"ProvisionedConcurrentExecutions must be an integer >= 1, not {wanted!r}"
             )
-        have = sum(1 for env in fn.environments.values() if env.provisioned)
-        if wanted < have:
-            raise InvalidParameterValueException("lambdalab can raise provisioned concurrency, not lower it.")
         self.concurrency.set_provisioned(fn.name, wanted)
-        for _ in range(wanted - have):
+        for _ in range(wanted - fn.provisioned_envs):
             self.engine.provision(fn)
+        self.engine.retire_provisioned(fn)
         return {"RequestedProvisionedConcurrentExecutions": wanted, "Status": "IN_PROGRESS"}
+
+    def get_provisioned_concurrency_config(self, FunctionName: str, Qualifier: str | None = None) -> dict[str, Any]:
+        """Requested, available (initialised) and allocated environments; ``Status`` is ``READY`` once all are
+        initialised (https://docs.aws.amazon.com/lambda/latest/api/API_GetProvisionedConcurrencyConfig.html)."""
+        fn = self.function(FunctionName)
+        requested = self.concurrency.functions[fn.name].provisioned
+        if not requested:
+            raise ProvisionedConcurrencyConfigNotFoundException(
+                "No Provisioned Concurrency Config found for this function"
+            )
+        ready = min(requested, len(fn.idle_provisioned) + self.concurrency.functions[fn.name].busy_provisioned)
+        return {
+            "RequestedProvisionedConcurrentExecutions": requested,
+            "AvailableProvisionedConcurrentExecutions": ready,
+            "AllocatedProvisionedConcurrentExecutions": ready,
+            "Status": "READY" if ready == requested else "IN_PROGRESS",
+        }
+
+    def delete_provisioned_concurrency_config(self, FunctionName: str, Qualifier: str | None = None) -> None:
+        """Remove provisioned concurrency: its environments shut down as they become idle; requests run on
+        demand again (https://docs.aws.amazon.com/lambda/latest/api/API_DeleteProvisionedConcurrencyConfig.html)."""
+        fn = self.function(FunctionName)
+        if not self.concurrency.functions[fn.name].provisioned:
+            raise ProvisionedConcurrencyConfigNotFoundException(
+                "No Provisioned Concurrency Config found for this function"
+            )
+        self.concurrency.set_provisioned(fn.name, 0)
+        self.engine.retire_provisioned(fn)
 
     # -- asynchronous invocation -----------------------------------------------------------------------
     def put_function_event_invoke_config(

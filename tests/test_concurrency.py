@@ -119,3 +119,65 @@ def test_a_provisioned_environment_that_times_out_is_replaced() -> None:
     assert len(provisioned) == 1
     aws.invoke(FunctionName="f")
     assert aws.requests().cold.tolist() == [False, False]
+
+
+# -- provisioned concurrency lowered and removed ------------------------------------------------------------
+
+
+def provisioned_count(aws: ll.Lambda, name: str = "f") -> int:
+    return sum(1 for env in aws.functions[name].environments.values() if env.provisioned)
+
+
+def test_provisioned_concurrency_can_be_lowered() -> None:
+    """PutProvisionedConcurrencyConfig with a smaller value deallocates environments
+    (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html,
+    https://docs.aws.amazon.com/lambda/latest/api/API_PutProvisionedConcurrencyConfig.html)."""
+    aws = ll.Lambda(ll.Simulation())
+    aws.create_function("f", duration="const:10", timeout=30, provisioned_concurrency=3, reserved_concurrency=5)
+    assert aws.get_provisioned_concurrency_config(FunctionName="f")["Status"] == "IN_PROGRESS"
+    aws.sim.run(until=60)
+    config = aws.get_provisioned_concurrency_config(FunctionName="f")
+    assert (config["Status"], config["AvailableProvisionedConcurrentExecutions"]) == ("READY", 3)
+    busy = burst(aws, "f", 2, at=60)  # two provisioned environments are busy until 70 s
+    aws.sim.run(until=65)
+    aws.put_provisioned_concurrency_config(FunctionName="f", ProvisionedConcurrentExecutions=1)
+    assert provisioned_count(aws) == 2  # the idle one went at once; the busy ones follow when they finish
+    aws.sim.run(until=80)
+    assert provisioned_count(aws) == 1 and not any(r.cold for r in busy)
+    aws.put_function_concurrency(FunctionName="f", ReservedConcurrentExecutions=1)  # was refused below 3
+    later = burst(aws, "f", 1, at=80)
+    aws.sim.run()
+    assert not later[0].cold
+    aws.put_provisioned_concurrency_config(FunctionName="f", ProvisionedConcurrentExecutions=1)  # same: no-op
+    assert provisioned_count(aws) == 1
+
+
+def test_provisioned_concurrency_can_be_removed() -> None:
+    """DeleteProvisionedConcurrencyConfig: requests run on demand again; deleting what is not there is
+    ProvisionedConcurrencyConfigNotFoundException, 404
+    (https://docs.aws.amazon.com/lambda/latest/api/API_DeleteProvisionedConcurrencyConfig.html)."""
+    aws = ll.Lambda(ll.Simulation())
+    aws.create_function("f", duration="const:1", provisioned_concurrency=2)
+    aws.sim.run(until=60)
+    aws.delete_provisioned_concurrency_config(FunctionName="f")
+    assert provisioned_count(aws) == 0 and aws.concurrency.unreserved_capacity == 1000
+    results = burst(aws, "f", 1, at=60)
+    aws.sim.run()
+    assert results[0].cold
+    for call in (aws.delete_provisioned_concurrency_config, aws.get_provisioned_concurrency_config):
+        with pytest.raises(ll.ProvisionedConcurrencyConfigNotFoundException) as caught:
+            call(FunctionName="f")
+        assert caught.value.status_code == 404
+
+
+def test_a_surplus_provisioned_environment_that_times_out_is_not_replaced() -> None:
+    aws = ll.Lambda(ll.Simulation(seed=3))
+    source = "import time\ndef lambda_handler(event, context):\n    time.sleep(event.get('sleep', 0))\n"
+    aws.create_function("f", ll.Code.from_source(source), provisioned_concurrency=2, timeout=2)
+    aws.sim.run(until=10)
+    aws.submit("f", b'{"sleep": 5}')
+    aws.submit("f", b'{"sleep": 5}')
+    aws.put_provisioned_concurrency_config(FunctionName="f", ProvisionedConcurrentExecutions=1)
+    aws.sim.run(until=30)
+    assert provisioned_count(aws) == 1  # two timed out; one replacement keeps the count at 1
+    assert [e.state.value for e in aws.functions["f"].environments.values()] == ["idle"]

@@ -186,3 +186,63 @@ def test_fleet_never_runs_below_its_floor_and_covers_the_peak(n: float, d: float
     fleet = ll.fleet_cost(n, d)
     assert fleet.instances >= 2
     assert fleet.instances * 2 * 0.7 >= fleet.peak_concurrency * (1 - 1e-9)
+
+
+# -- provisioned concurrency ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("era", ["2019", "today"])
+def test_provisioned_concurrency_matches_awss_pricing_example(era: str) -> None:
+    """https://aws.amazon.com/lambda/pricing/ (Provisioned Concurrency, example 1): 1,024 MB, concurrency 1,000
+    configured for two hours, 1.2M requests of 1 s: $30.00 provisioned, $11.67 duration, $0.24 requests.
+    Launch prices (December 2019): $0.000004167 and $0.000009722 per GB-s
+    (https://aws.amazon.com/blogs/aws/new-provisioned-concurrency-for-lambda-functions/)."""
+    workload = ll.LambdaWorkload(requests=1.2e6, duration_ms=1000, memory_mb=1024)
+    bill = ll.lambda_cost(workload, era, provisioned=ll.ProvisionedConcurrency(1000, hours=2))
+    assert bill.provisioned_gb_seconds == 7_200_000 and bill.requests_provisioned == 1.2e6
+    assert round(bill.provisioned_cost, 2) == 30.00
+    assert round(bill.compute_cost, 2) == 11.67 and round(bill.request_cost, 2) == 0.24
+    assert bill.free_tier_credit == 0  # no free tier for a function with provisioned concurrency
+    assert round(bill.total, 2) == 41.91
+    rates = ll.price_sheet(era).provisioned[ll.Architecture.X86_64]
+    assert (rates.usd_per_gb_second, rates.usd_per_gb_second_duration) == (
+        (0.000004167, 0.000009722) if era == "2019" else (0.0000041667, 0.0000097222)
+    )
+
+
+def test_provisioned_concurrency_on_arm64_and_its_five_minute_steps() -> None:
+    """Today's arm64 rates: $0.0000033334 per GB-s provisioned, $0.0000077778 per GB-s duration; the configured
+    time is rounded up to five minutes (https://aws.amazon.com/lambda/pricing/)."""
+    rates = ll.price_sheet("today").provisioned[ll.Architecture.ARM64]
+    assert (rates.usd_per_gb_second, rates.usd_per_gb_second_duration) == (0.0000033334, 0.0000077778)
+    workload = ll.LambdaWorkload(requests=0, duration_ms=100, memory_mb=2048, architecture="arm64")
+    bill = ll.lambda_cost(workload, provisioned=ll.ProvisionedConcurrency(10, hours=1 / 60))  # one minute
+    assert bill.provisioned_gb_seconds == 10 * 2 * 300
+    assert bill.provisioned_cost == pytest.approx(6000 * 0.0000033334)
+    with pytest.raises(ValueError, match="arm64"):
+        ll.lambda_cost(
+            ll.LambdaWorkload(1, 100, architecture="arm64"), "2019", provisioned=ll.ProvisionedConcurrency(1)
+        )
+
+
+def test_requests_beyond_provisioned_concurrency_run_on_demand() -> None:
+    """Requests above the configured concurrency are billed at the on-demand rate
+    (https://aws.amazon.com/lambda/pricing/)."""
+    hour = ll.LambdaWorkload(requests=36_000, duration_ms=1000, memory_mb=1024)  # 10 in flight for an hour
+    pc = ll.ProvisionedConcurrency(4, hours=1)
+    bill = ll.lambda_cost(hour, provisioned=pc)
+    assert bill.requests_provisioned == 4 * 3600  # four environments busy back to back
+    on_demand = (36_000 - 14_400) * 1.0 * 0.0000166667
+    assert bill.compute_cost == pytest.approx(14_400 * 0.0000097222 + on_demand)
+    assert (
+        ll.lambda_cost(
+            hour, provisioned=ll.ProvisionedConcurrency(4, hours=1, requests_served=1000)
+        ).requests_provisioned
+        == 1000
+    )
+    with pytest.raises(ValueError, match="requests_served"):
+        ll.lambda_cost(hour, provisioned=ll.ProvisionedConcurrency(4, hours=1, requests_served=20_000))
+    for bad in ({"environments": 0}, {"environments": 1, "hours": 800}, {"environments": 1, "requests_served": -1}):
+        with pytest.raises(ValueError):
+            ll.ProvisionedConcurrency(**bad)
+    assert ll.lambda_cost(hour).provisioned_cost == 0  # without it, the bill is as before
