@@ -98,7 +98,9 @@ class Stream:
         self.retention_s = retention_s
         self.records = 0
         self.mappings: list[StreamEventSourceMapping] = []
-        self.retained: deque[StreamRecord] = deque()  # what a TRIM_HORIZON mapping starts from
+        self.retained: deque[StreamRecord] = deque()
+        """Records within the retention period, where a TRIM_HORIZON mapping starts. Statistics-only runs
+        (``keep_records=False``) keep them only until the first mapping reads the stream: memory stays flat."""
 
     @property
     def arn(self) -> str:
@@ -123,7 +125,8 @@ class Stream:
         retained, now = self.retained, self.aws.sim.now
         while retained and now - retained[0].arrival >= self.retention_s:
             retained.popleft()
-        retained.append(record)
+        if self.aws.recorder.keep_records or not self.mappings:
+            retained.append(record)
         for mapping in self.mappings:
             mapping.add(record)
         return record

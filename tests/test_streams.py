@@ -359,3 +359,15 @@ def test_trim_horizon_reads_the_records_the_stream_keeps() -> None:
     events = aws.events()
     assert (events.function == "old").sum() == 4 and (events.function == "new").sum() == 1
     assert (events.place == "processed").all()
+
+
+def test_statistics_only_streams_stop_keeping_records_once_read() -> None:
+    aws = ll.Lambda(ll.Simulation(seed=1), keep_records=False, logs=False)
+    stream = aws.create_stream("s")
+    stream.put_record(b"0", partition_key="k")
+    aws.create_function("f", duration="const:0.01")
+    aws.create_event_source_mapping(EventSourceArn=stream.arn, FunctionName="f", StartingPosition="TRIM_HORIZON")
+    for n in range(1000):
+        stream.put_record(str(n).encode(), partition_key="k")
+    aws.sim.run()
+    assert len(stream.retained) == 1 and aws.ledger.counts()["processed"] == 1001
