@@ -11,6 +11,24 @@ from collections.abc import Callable
 from typing import Any
 
 
+class CognitoIdentity:
+    """``context.identity``: the Amazon Cognito identity that authorized the request. The Python
+    runtime always gives one; both attributes are ``None`` unless the caller was a Cognito identity
+    (awslambdaric's ``lambda_context.py``)."""
+
+    __slots__ = ("cognito_identity_id", "cognito_identity_pool_id")
+
+    def __init__(self, cognito_identity_id: str | None = None, cognito_identity_pool_id: str | None = None) -> None:
+        self.cognito_identity_id = cognito_identity_id
+        self.cognito_identity_pool_id = cognito_identity_pool_id
+
+    def __repr__(self) -> str:
+        return (
+            f"CognitoIdentity([cognito_identity_id={self.cognito_identity_id},"
+            f"cognito_identity_pool_id={self.cognito_identity_pool_id}])"
+        )
+
+
 class LambdaContext:
     """``aws_request_id``, ``function_name``, ``memory_limit_in_mb`` (a string, as on AWS), ..."""
 
@@ -40,7 +58,7 @@ class LambdaContext:
         log_stream_name: str,
         deadline: float,
         now: Callable[[], float],
-        identity: Any = None,
+        identity: CognitoIdentity | None = None,
         client_context: Any = None,
     ) -> None:
         self.aws_request_id = aws_request_id
@@ -50,7 +68,7 @@ class LambdaContext:
         self.memory_limit_in_mb = str(memory_limit_in_mb)
         self.log_group_name = log_group_name
         self.log_stream_name = log_stream_name
-        self.identity = identity
+        self.identity = identity if identity is not None else CognitoIdentity()
         self.client_context = client_context
         self._deadline = deadline
         self._now = now

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -35,6 +34,11 @@ if TYPE_CHECKING:
     from .asynchronous import AsyncInvoker
 
 REQUEST_RESPONSE, EVENT, DRY_RUN = "RequestResponse", "Event", "DryRun"
+_UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))  # the variant and version bits uuid.UUID(version=4) sets
+_UUID_V4 = (0x8000 << 48) | (4 << 76)
+REAL_TIME_LIMIT_S = 60.0
+"""Real seconds handler or INIT code may run without finishing before it is stopped as timed out
+(:class:`lambdalab.process.RealTimeGuard`); ``None`` turns the guard off."""
 
 
 @dataclass(frozen=True)
@@ -133,13 +137,23 @@ class Engine:
         self.init_billed = prices.init_billed
         self.epoch_unix = sim.epoch.timestamp()
         self.ids = random.Random(sim.seed ^ 0x5EED1D5)  # ids apart, so logging does not change durations
+        self.trace_ids = random.Random(sim.seed ^ 0x7EACE1D)  # X-Ray trace ids apart, so request ids stay put
+        self.real_time_limit_s: float | None = REAL_TIME_LIMIT_S  # the real-time guard (runtime.sandbox)
         self.need_ids = recorder.keep_records or logs is not None
         self.functions: dict[str, Function] = {}
         self.asynchronous: AsyncInvoker | None = None  # set by the service
 
     # -- ids -------------------------------------------------------------------------------------------
     def new_id(self) -> str:
-        return str(uuid.UUID(int=self.ids.getrandbits(128), version=4))
+        """A version-4 UUID from the id generator: ``str(uuid.UUID(int=bits, version=4))``, formatted directly."""
+        h = f"{self.ids.getrandbits(128) & _UUID_CLEAR | _UUID_V4:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+    def trace_header(self) -> str:
+        """A new ``_X_AMZN_TRACE_ID`` (https://docs.aws.amazon.com/xray/latest/devguide/xray-concepts.html#xray-concepts-tracingheader):
+        ``Root=1-<epoch seconds, 8 hex>-<24 hex>;Parent=<16 hex>;Sampled=0``."""
+        bits = f"{self.trace_ids.getrandbits(160):040x}"
+        return f"Root=1-{int(self.epoch_unix + self.sim.now):08x}-{bits[:24]};Parent={bits[24:]};Sampled=0"
 
     def _stream_name(self) -> str:
         return f"{self.sim.datetime():%Y/%m/%d}/[$LATEST]{self.ids.getrandbits(128):032x}"
@@ -249,13 +263,15 @@ class Engine:
             clock = Clock(self.sim.now, float("inf"), self.epoch_unix, fn.vcpus, req.id if req else "")
             box = Sandbox(fn.environment_variables(env, self.region))
             try:
-                with sandbox(clock, box):
+                with sandbox(clock, box, self.real_time_limit_s):
                     env.loaded = fn.code.load(fn.config.handler, env.id)
                 box.modules.update(env.loaded.modules)
                 box.path = env.loaded.path
                 env.sandbox = box
             except InitError as error:
                 failure = error
+            except Deadline:  # the real-time guard stopped INIT's code
+                failure = InitError("Sandbox.Timedout", "INIT stopped by lambdalab's real-time limit")
             duration += clock.elapsed
             lines = clock.lines
         cap = self.quotas.init_cap_s
@@ -359,11 +375,13 @@ class Engine:
         try:
             if req.redo_init:
                 clock.advance(req.redo_init)
-            with sandbox(clock, box):
+            box.environ.set_quietly("_X_AMZN_TRACE_ID", self.trace_header())
+            with sandbox(clock, box, self.real_time_limit_s):
                 result = handler(req.event, context)
             if clock.expired:  # the code caught the timeout (a bare except): Lambda stops it all the same
                 raise Deadline()
-            body, failure = marshal(result, self.quotas.sync_payload_bytes, req.id if today else None)
+            rid = req.id if today else None
+            body, failure = marshal(result, self.quotas.sync_payload_bytes, rid, box.ensure_ascii)
             if failure is not None:
                 outcome, error_type, function_error = "error", failure["errorType"], "Unhandled"
                 body = json.dumps(failure).encode()

@@ -25,65 +25,38 @@ escapes into the simulation.
 
 from __future__ import annotations
 
-import io
 import json
+import json.encoder
 import logging
+import math
 import os
 import sys
 import time
 import types
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from .code import take_private_modules, user_stack_trace
+from .process import (
+    DATETIME,
+    GUARD,
+    HOST_STREAMS,
+    REAL_TIME,
+    ROOT_HANDLER,
+    STDERR,
+    STDOUT,
+    VIRTUAL_TIME,
+    Clock,
+    Deadline,
+    Environ,
+    _current,
+    current_clock,
+)
+
+__all__ = ["MB_PER_VCPU", "Clock", "Deadline", "Sandbox", "_current", "compute", "current_clock", "marshal", "sandbox"]
 
 MB_PER_VCPU = 1769
-
-
-class Deadline(BaseException):
-    """Raised inside handler code when virtual time reaches the timeout (not an ``Exception``,
-    so that a handler's ``except Exception`` cannot swallow it)."""
-
-
-class Clock:
-    """Virtual time as the running code sees it: ``start`` plus what it has used so far."""
-
-    __slots__ = ("deadline", "elapsed", "epoch", "expired", "lines", "request_id", "start", "vcpus")
-
-    def __init__(self, start: float, deadline: float, epoch: float, vcpus: float, request_id: str) -> None:
-        self.start = start
-        self.deadline = deadline
-        self.elapsed = 0.0
-        self.epoch = epoch  # Unix time of virtual time 0
-        self.vcpus = vcpus
-        self.request_id = request_id
-        self.lines: list[tuple[float, str]] = []
-        self.expired = False  # the deadline was reached, even if the code caught Deadline
-
-    def now(self) -> float:
-        return self.start + self.elapsed
-
-    def advance(self, seconds: float) -> None:
-        if not seconds >= 0:
-            raise ValueError(f"sleep length must be non-negative, not {seconds}")
-        if self.expired or self.now() + seconds >= self.deadline:
-            self.elapsed = self.deadline - self.start
-            self.expired = True
-            raise Deadline()
-        self.elapsed += seconds
-
-    def log(self, text: str) -> None:
-        self.lines.append((self.now(), text))
-
-
-_current: list[Clock] = []  # the clock of the code running now (at most one: runs never overlap)
-
-
-def current_clock() -> Clock:
-    if not _current:
-        raise RuntimeError("not inside a lambdalab handler or INIT phase")
-    return _current[-1]
 
 
 def compute(cpu_seconds: float, threads: int = 1) -> None:
@@ -100,126 +73,92 @@ def compute(cpu_seconds: float, threads: int = 1) -> None:
     clock.advance(cpu_seconds / min(threads, clock.vcpus))
 
 
-class _LogWriter(io.TextIOBase):
-    """``sys.stdout``/``sys.stderr`` of running code: whole lines go to the log stream."""
-
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-        self._buffer = ""
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        self._buffer += text
-        *lines, self._buffer = self._buffer.split("\n")
-        for line in lines:
-            self._clock.log(line)
-        return len(text)
-
-    def flush(self) -> None:
-        if self._buffer:
-            self._clock.log(self._buffer)
-            self._buffer = ""
-
-
-class _LambdaLogHandler(logging.Handler):
-    """The runtime's root-logger handler: ``[INFO]\\t2019-11-01T00:00:00.123Z\\t<id>\\tmessage``."""
-
-    def __init__(self, clock: Clock) -> None:
-        super().__init__()
-        self._clock = clock
-
-    def emit(self, record: logging.LogRecord) -> None:
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-        message = self.format(record) if self.formatter else record.getMessage()
-        if record.exc_info and not self.formatter:
-            message += "\n" + "".join(logging.Formatter().formatException(record.exc_info))
-        self._clock.log(f"[{record.levelname}]\t{stamp}.{int(record.msecs):03d}Z\t{self._clock.request_id}\t{message}")
+UNESCAPED_JSON_RUNTIMES = frozenset(
+    {"AWS_Lambda_python3.12", "AWS_Lambda_python3.13", "AWS_Lambda_python3.14", "AWS_Lambda_python3.15"}
+)
+"""Runtimes whose results keep non-ASCII text as it is (``ensure_ascii=False``); older ones escape it
+(awslambdaric's ``lambda_runtime_marshaller.py``, which reads ``AWS_EXECUTION_ENV`` at start-up)."""
 
 
 class Sandbox:
     """What one execution environment keeps from run to run: its ``os.environ`` (changes included),
-    its root log level, and the modules imported from its code folder."""
+    its root logger's level and handlers, and the modules imported from its code folder."""
 
-    __slots__ = ("environ", "log_level", "modules", "path")
+    __slots__ = ("ensure_ascii", "environ", "log_level", "modules", "path", "root_handlers")
 
     def __init__(self, environ: dict[str, str]) -> None:
-        self.environ = environ
+        self.environ = Environ(environ)
         self.log_level = logging.WARNING  # the runtime's root logger starts at WARNING
+        self.root_handlers: list[logging.Handler] = [ROOT_HANDLER]  # the runtime's one handler
         self.modules: dict[str, types.ModuleType] = {}
         self.path: str | None = None
+        self.ensure_ascii = environ.get("AWS_EXECUTION_ENV") not in UNESCAPED_JSON_RUNTIMES
 
 
-@contextmanager
-def sandbox(clock: Clock, box: Sandbox) -> Iterator[None]:
-    """Swap in virtual time, the environment's variables, modules, log level and log capture;
-    save what the code changed into ``box`` and restore the host on exit."""
+class sandbox:
+    """Swap in virtual time, the environment's variables, modules, root logger and log capture; save
+    what the code changed into ``box`` and restore the host on exit. ``real_time_limit`` arms the
+    real-time guard (:class:`lambdalab.process.RealTimeGuard`).
 
-    def sleep(seconds: float) -> None:
-        clock.advance(float(seconds))
+    A class rather than a generator: entering and leaving cost a few assignments, and the real-time
+    guard never fires inside lambdalab's own frames (a generator's would be ``contextlib``'s)."""
 
-    def wall() -> float:
-        return clock.epoch + clock.now()
+    __slots__ = ("before", "box", "clock", "environ", "err", "handlers", "level", "limit", "out", "shadowed")
 
-    def mono() -> float:
-        return clock.now()
+    def __init__(self, clock: Clock, box: Sandbox, real_time_limit: float | None = None) -> None:
+        self.clock, self.box, self.limit = clock, box, real_time_limit
+        self.shadowed: dict[str, types.ModuleType] | None = None
 
-    saved_time = {name: getattr(time, name) for name in _TIME_NAMES}
-    fakes: dict[str, Callable[..., Any]] = {
-        "sleep": sleep,
-        "time": wall,
-        "time_ns": lambda: int(wall() * 1e9),
-        "monotonic": mono,
-        "monotonic_ns": lambda: int(mono() * 1e9),
-        "perf_counter": mono,
-        "perf_counter_ns": lambda: int(mono() * 1e9),
-    }
-    saved_environ = dict(os.environ)
-    saved_out, saved_err = sys.stdout, sys.stderr
-    writer = _LogWriter(clock)
-    handler = _LambdaLogHandler(clock)
-    root = logging.getLogger()
-    saved_level = root.level
-    path = box.path
-    shadowed = {name: sys.modules[name] for name in box.modules if name in sys.modules}
-    before = set(sys.modules)
-    _current.append(clock)
-    try:
-        for name, fake in fakes.items():
-            setattr(time, name, fake)
-        os.environ.clear()
-        os.environ.update(box.environ)
-        sys.modules.update(box.modules)
-        if path is not None:
-            sys.path.insert(0, path)
-        sys.stdout = sys.stderr = writer
-        root.addHandler(handler)
-        root.setLevel(box.log_level)
-        yield
-    finally:
+    def __enter__(self) -> None:
+        box, root = self.box, logging.root
+        _current.append(self.clock)
+        vars(time).update(VIRTUAL_TIME)
+        DATETIME.install()
+        self.environ, os.environ = os.environ, box.environ
+        self.out, self.err = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = STDOUT, STDERR
+        HOST_STREAMS.install(self.out, self.err)
+        self.handlers, root.handlers = root.handlers, box.root_handlers
+        self.level = root.level
+        if self.level != box.log_level:
+            root.setLevel(box.log_level)
+        if box.modules or box.path is not None:
+            self.shadowed = {name: sys.modules[name] for name in box.modules if name in sys.modules}
+            self.before = set(sys.modules)
+            sys.modules.update(box.modules)
+            if box.path is not None:
+                sys.path.insert(0, box.path)
+        if self.limit is not None:
+            GUARD.arm(self.clock, self.limit)
+
+    def __exit__(self, *exc_info: object) -> None:
+        GUARD.disarm()
+        box, root = self.box, logging.root
         box.log_level = root.level
-        root.setLevel(saved_level)
-        root.removeHandler(handler)
-        writer.flush()
-        sys.stdout, sys.stderr = saved_out, saved_err
-        if path is not None:
-            if path in sys.path:
-                sys.path.remove(path)
-            box.modules.update(take_private_modules(before, path))  # imported by the handler itself
-        for name in box.modules:
-            sys.modules.pop(name, None)
-        sys.modules.update(shadowed)
-        box.environ.clear()
-        box.environ.update(os.environ)
-        os.environ.clear()
-        os.environ.update(saved_environ)
-        for name, original in saved_time.items():
-            setattr(time, name, original)
+        if root.level != self.level:
+            root.setLevel(self.level)
+        box.root_handlers, root.handlers = root.handlers, self.handlers
+        if STDOUT.pending or STDERR.pending:
+            STDOUT.flush()
+            STDERR.flush()
+        HOST_STREAMS.restore()
+        sys.stdout, sys.stderr = self.out, self.err
+        if self.shadowed is not None:
+            path = box.path
+            if path is not None:
+                if path in sys.path:
+                    sys.path.remove(path)
+                box.modules.update(take_private_modules(self.before, path))  # imported by the handler itself
+            for name in box.modules:
+                sys.modules.pop(name, None)
+            sys.modules.update(self.shadowed)
+        environ = os.environ
+        if environ is not box.environ:  # the code replaced os.environ itself
+            box.environ = environ if isinstance(environ, Environ) else Environ(dict(environ))
+        os.environ = self.environ  # noqa: B003 (the host's own, put back)
+        vars(time).update(REAL_TIME)
+        DATETIME.restore()
         _current.pop()
-
-
-_TIME_NAMES = ("sleep", "time", "time_ns", "monotonic", "monotonic_ns", "perf_counter", "perf_counter_ns")
 
 
 def error_payload(error: BaseException, request_id: str | None) -> dict[str, Any]:
@@ -240,19 +179,80 @@ def error_log_message(payload: dict[str, Any]) -> str:
     return message.rstrip("\n")
 
 
-def marshal(result: Any, limit: int, request_id: str | None) -> tuple[bytes | None, dict[str, Any] | None]:
-    """JSON-encode a handler's result as the runtime does; return (payload, error payload)."""
+_placeholders: list[Decimal] = []  # the Decimals of the result being encoded now
+
+
+def _encode_default(value: Any) -> Any:
+    if isinstance(value, Decimal):  # written as a number, as the runtime's encoder does
+        if value.is_nan():
+            return math.nan
+        _placeholders.append(value)
+        return f"\0lambdalab-decimal-{len(_placeholders) - 1}\0"
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_markers: dict[int, Any] = {}  # the encoder's circular-reference check
+
+
+def _encoder(ensure_ascii: bool) -> Callable[[Any], str]:
+    """``json.JSONEncoder(default=..., ensure_ascii=...).encode``, with the C encoder made once."""
+    plain = json.JSONEncoder(default=_encode_default, ensure_ascii=ensure_ascii).encode
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator (PyPy, some Pyodide builds)
+        return plain
+    escape = json.encoder.encode_basestring_ascii if ensure_ascii else json.encoder.encode_basestring
+    chunks = make(_markers, _encode_default, escape, None, ": ", ", ", False, False, True)
+
+    def encode(value: Any) -> str:
+        try:
+            return "".join(chunks(value, 0))
+        except BaseException:
+            _markers.clear()
+            raise
+
+    return encode
+
+
+_ENCODERS = {True: _encoder(True), False: _encoder(False)}
+
+
+def encode_result(result: Any, ensure_ascii: bool = True) -> str:
+    """JSON text of a handler's result as the Python runtime's encoder writes it: ``Decimal`` as a
+    number (``Decimal('1.50')`` as ``1.50``, a NaN as ``NaN``), ``NaN``/``Infinity`` allowed, and
+    non-ASCII text escaped unless ``ensure_ascii`` is false (python3.12 and later)."""
     try:
-        body = json.dumps(result).encode()
-    except (TypeError, ValueError) as error:
-        failure: dict[str, Any] = {
-            "errorMessage": f"Unable to marshal response: {error}",
-            "errorType": "Runtime.MarshalError",
-        }
-        if request_id is not None:
-            failure["requestId"] = request_id
-        failure["stackTrace"] = []
-        return None, failure
+        text = _ENCODERS[ensure_ascii](result)
+        for index, number in enumerate(_placeholders):
+            text = text.replace(f'"\\u0000lambdalab-decimal-{index}\\u0000"', str(number), 1)
+        return text
+    finally:
+        _placeholders.clear()
+
+
+def marshal(
+    result: Any, limit: int, request_id: str | None, ensure_ascii: bool = True
+) -> tuple[bytes | None, dict[str, Any] | None]:
+    """Encode a handler's result as the runtime does; return (payload, error payload).
+
+    As awslambdaric's ``LambdaMarshaller.marshal_response``
+    (https://github.com/aws/aws-lambda-python-runtime-interface-client, ``lambda_runtime_marshaller.py``):
+    ``bytes`` are the response as they are; anything else is JSON (:func:`encode_result`), and what
+    cannot be encoded is a ``Runtime.MarshalError``.
+    """
+    if isinstance(result, bytes):
+        body = result
+    else:
+        try:
+            body = encode_result(result, ensure_ascii).encode()
+        except Exception as error:  # the runtime catches every exception here
+            failure: dict[str, Any] = {
+                "errorMessage": f"Unable to marshal response: {error}",
+                "errorType": "Runtime.MarshalError",
+            }
+            if request_id is not None:
+                failure["requestId"] = request_id
+            failure["stackTrace"] = []
+            return None, failure
     if len(body) > limit:
         return None, {
             "errorMessage": f"Response payload size ({len(body)} bytes) exceeded maximum allowed payload size "
