@@ -111,8 +111,11 @@ class Function:
             "AWS_SESSION_TOKEN": "lambdalab-simulated-session-token",
             "LAMBDA_TASK_ROOT": "/var/task",
             "LAMBDA_RUNTIME_DIR": "/var/runtime",
+        }
+        # Not reserved: the function's configuration may set these (same page, "Unreserved environment variables").
+        unreserved = {
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
             "PATH": "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
         }
-        return {**c.environment, **reserved}
+        return {**unreserved, **c.environment, **reserved}

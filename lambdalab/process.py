@@ -8,11 +8,12 @@ https://github.com/aws/aws-lambda-python-runtime-interface-client) wraps
 ``_X_AMZN_TRACE_ID`` before every invocation. lambdalab runs many
 environments in one process, one at a time, so here:
 
-- :data:`STDOUT`, :data:`STDERR` and :data:`ROOT_HANDLER` are made once per
-  process and write to the log of whichever invocation (or INIT) runs now.
-  Code that keeps them at INIT (a ``StreamHandler(sys.stdout)``, Powertools'
-  ``Logger``, a filter on the root handler) keeps working in every later
-  invocation, as on Lambda.
+- :data:`STDOUT` and :data:`STDERR` are made once per process, and a
+  :class:`RuntimeLogHandler` once per execution environment (its root
+  logger's one handler); they write to the log of whichever invocation (or
+  INIT) runs now. Code that keeps them at INIT (a
+  ``StreamHandler(sys.stdout)``, Powertools' ``Logger``, a filter on the root
+  handler) keeps working in every later invocation, as on Lambda.
 - :class:`Environ` is one environment's ``os.environ``: a mapping installed
   as ``os.environ`` while its code runs, so switching environments costs one
   assignment, not a ``putenv`` per variable. The C-level environment
@@ -377,10 +378,29 @@ STDERR = LogStream("stderr")
 
 class RuntimeLogHandler(logging.Handler):
     """The runtime's root-logger handler: ``[INFO]\\t2019-11-01T00:00:00.123Z\\t<id>\\tmessage``, to the
-    invocation running now. Like the runtime's ``LambdaLoggerFilter`` it sets ``record.aws_request_id``."""
+    invocation running now. Like the runtime's ``LambdaLoggerFilter`` it sets ``record.aws_request_id``.
+
+    Powertools' ``Logger`` puts a filter on the root logger's handlers when it is made, so that its
+    records are not printed a second time by them; one made in a notebook, before this handler
+    was there, could not, so records of a Powertools logger are left out here all the same
+    (unless ``POWERTOOLS_LOG_DEDUPLICATION_DISABLED`` is true, as Powertools does)."""
+
+    def __init__(self) -> None:
+        # logging.Handler.__init__ less its entry in logging's list of every handler: one is made per
+        # execution environment, and that list is walked by HostStreams.
+        logging.Filterer.__init__(self)
+        self._name = None
+        self.level = logging.NOTSET
+        self.formatter = None
+        self._closed = False
+        self.createLock()
 
     def handle(self, record: logging.LogRecord) -> bool:
         record.aws_request_id = _current[-1].request_id if _current else ""
+        if _has_powertools_handler(record.name) and os.environ.get(
+            "POWERTOOLS_LOG_DEDUPLICATION_DISABLED", "false"
+        ).lower() not in ("1", "true", "yes", "on"):
+            return False
         return super().handle(record)
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -394,7 +414,14 @@ class RuntimeLogHandler(logging.Handler):
         clock.log(f"[{record.levelname}]\t{stamp}.{int(record.msecs):03d}Z\t{clock.request_id}\t{message}")
 
 
-ROOT_HANDLER = RuntimeLogHandler()
+def _has_powertools_handler(name: str) -> bool:
+    """Whether the logger ``name`` or one of its parents is a Powertools ``Logger``'s."""
+    loggers = logging.Logger.manager.loggerDict
+    while name and name != "root":
+        if getattr(loggers.get(name), "powertools_handler", None) is not None:
+            return True
+        name = name.rpartition(".")[0]
+    return False
 
 
 class HostStreams:
@@ -452,7 +479,9 @@ class RealTimeGuard:
     running code, and lambdalab reports what Lambda reports when the function times out (``Task
     timed out after ...`` in the log, the timeout error payload), with one more log line saying that
     the real-time limit stopped it. It never raises inside lambdalab's own frames (it tries again
-    10 ms later), and fires again every 0.1 s should the code catch it, until the code returns.
+    10 ms later), and fires again every 0.1 s should the code catch it; from the second time on it
+    also traces the code (``sys.settrace``, the host's trace function put back after) to raise it at
+    every line, ``except`` blocks included, until the code returns.
     So that a run costs no system call, the timer is armed once and left ticking: when it fires
     during a younger run it is set for that run's remaining time, and when it fires between runs
     it stops.
@@ -466,7 +495,7 @@ class RealTimeGuard:
     before.
     """
 
-    __slots__ = ("_clock", "_fires_at", "_limit", "_previous", "_started", "_ticking", "_usable")
+    __slots__ = ("_clock", "_fires_at", "_limit", "_previous", "_started", "_ticking", "_tracing", "_usable")
 
     def __init__(self) -> None:
         self._usable = hasattr(signal, "setitimer") and hasattr(signal, "SIGALRM")
@@ -476,12 +505,15 @@ class RealTimeGuard:
         self._started = 0.0  # real time the guarded run started
         self._ticking = False  # our timer is armed
         self._fires_at = 0.0  # real time our timer fires
+        self._tracing: tuple[Any] | None = None  # (the host's trace function,) while code that caught it is traced
 
     def arm(self, clock: Clock, limit: float | None) -> None:
         if limit is None or not self._usable or threading.get_ident() != _MAIN_THREAD:
             return
         now = _real_monotonic()
-        if not self._ticking:
+        if self._ticking and self._fires_at > now + limit:  # a shorter limit than the timer's: fire sooner
+            self._tick(limit)
+        elif not self._ticking:
             try:
                 if _signal.getsignal(_SIGALRM) is not _on_alarm:
                     self._previous = _signal.signal(_SIGALRM, _on_alarm)
@@ -497,6 +529,9 @@ class RealTimeGuard:
 
     def disarm(self) -> None:
         self._clock = None  # the timer ticks on: see the class docstring
+        if self._tracing is not None:
+            sys.settrace(self._tracing[0])
+            self._tracing = None
 
     def on_alarm(self, signum: int, frame: types.FrameType | None) -> None:
         now = _real_monotonic()
@@ -522,6 +557,12 @@ class RealTimeGuard:
                 "(Lambda(real_time_limit_s=...)): the code ran without advancing the virtual clock, "
                 "as a busy loop does; it is reported as a timeout"
             )
+        elif self._tracing is None and frame is not None:  # the code caught it: raise at every line from now on
+            self._tracing = (sys.gettrace(),)
+            sys.settrace(_stop_every_line)
+            while frame is not None and not frame.f_code.co_filename.startswith(_OWN):
+                frame.f_trace, frame.f_trace_lines = _stop_every_line, True
+                frame = frame.f_back
         raise Deadline()
 
     def _tick(self, seconds: float) -> None:
@@ -535,6 +576,16 @@ class RealTimeGuard:
         elif previous == signal.SIG_DFL:  # the default action ends the process: do it
             _signal.signal(_SIGALRM, signal.SIG_DFL)
             signal.raise_signal(signal.SIGALRM)
+
+
+def _stop_every_line(frame: types.FrameType, event: str, arg: Any) -> Any:
+    """The trace function of code that caught the guard's :class:`Deadline`: it raises it again at its
+    next line, wherever that is (an ``except`` block included); lambdalab's own frames are left alone."""
+    if frame.f_code.co_filename.startswith(_OWN):
+        return None
+    if event == "line":
+        raise Deadline()
+    return _stop_every_line
 
 
 GUARD = RealTimeGuard()

@@ -43,13 +43,13 @@ from .process import (
     GUARD,
     HOST_STREAMS,
     REAL_TIME,
-    ROOT_HANDLER,
     STDERR,
     STDOUT,
     VIRTUAL_TIME,
     Clock,
     Deadline,
     Environ,
+    RuntimeLogHandler,
     _current,
     current_clock,
 )
@@ -89,7 +89,7 @@ class Sandbox:
     def __init__(self, environ: dict[str, str]) -> None:
         self.environ = Environ(environ)
         self.log_level = logging.WARNING  # the runtime's root logger starts at WARNING
-        self.root_handlers: list[logging.Handler] = [ROOT_HANDLER]  # the runtime's one handler
+        self.root_handlers: list[logging.Handler] = [RuntimeLogHandler()]  # the runtime's one handler
         self.modules: dict[str, types.ModuleType] = {}
         self.path: str | None = None
         self.ensure_ascii = environ.get("AWS_EXECUTION_ENV") not in UNESCAPED_JSON_RUNTIMES

@@ -38,7 +38,7 @@ from .errors import (
     TooManyRequestsException,
 )
 from .function import DurationModel, Function
-from .invoke import DRY_RUN, EVENT, REQUEST_RESPONSE, Engine, InvocationResult
+from .invoke import DRY_RUN, EVENT, REAL_TIME_LIMIT_S, REQUEST_RESPONSE, Engine, InvocationResult
 from .logs import CloudWatchLogs
 from .mappings import parameters as mapping_parameters
 from .metrics import Recorder
@@ -79,7 +79,13 @@ class Lambda:
         keep_records: bool = True,
         logs: bool = True,
         cold_start: ColdStartModel | None = None,
+        real_time_limit_s: float | None = REAL_TIME_LIMIT_S,
     ) -> None:
+        """``real_time_limit_s``: real seconds that handler or INIT code may run without finishing before
+        it is stopped and reported as timed out (a busy loop never advances the virtual clock;
+        :class:`lambdalab.process.RealTimeGuard`); ``None`` turns the guard off."""
+        if real_time_limit_s is not None and not real_time_limit_s > 0:
+            raise ValueError(f"real_time_limit_s must be > 0 seconds (or None), not {real_time_limit_s!r}")
         self.sim = sim if sim is not None else Simulation()
         self.quotas = quotas(era)
         self.era = self.quotas.era
@@ -91,6 +97,7 @@ class Lambda:
         self.recorder = Recorder(keep_records)
         self.logs = CloudWatchLogs() if logs else None
         self.engine = Engine(self.sim, self.quotas, self.concurrency, self.recorder, self.logs, region)
+        self.engine.real_time_limit_s = real_time_limit_s
         self.functions = self.engine.functions
         self.ledger = Ledger(keep_records)
         self.asynchronous = AsyncInvoker(self.engine, self.ledger)
