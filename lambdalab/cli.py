@@ -303,19 +303,27 @@ def _too_big(args: argparse.Namespace, expected: float, limit: int, engine: str)
     start = time.perf_counter()
     simulate(sample, engine=engine)
     speed = args.arrival_rate * sample.sim_seconds / max(time.perf_counter() - start, 1e-6)
+    insist = f", or pass --max-requests {math.ceil(expected)} to run it anyway" if expected < 1e15 else ""
     return (
-        f"--arrival-rate {args.arrival_rate:g} for --sim-seconds {args.sim_seconds:g} is about {expected:,.0f} "
+        f"--arrival-rate {args.arrival_rate:g} for --sim-seconds {args.sim_seconds:g} is {_big(expected)} "
         f"requests, more than --max-requests {limit:,}; at the {speed:,.0f} requests a second measured on a "
-        f"sample of this scenario it would take about {_duration(expected / speed)}. Lower --arrival-rate or "
-        f"--sim-seconds, or pass --max-requests {math.ceil(expected):d} to run it anyway."
+        f"sample of this scenario it would take {_duration(expected / speed)}. Lower --arrival-rate or "
+        f"--sim-seconds{insist}."
     )
+
+
+def _big(number: float) -> str:
+    """``about 1,234`` or ``about 1.23e+20``; ``more than 1.8e308`` for a number too large for a float."""
+    if number == math.inf:
+        return "more than 1.8e308"
+    return f"about {number:,.0f}" if number < 1e15 else f"about {number:.3g}"
 
 
 def _duration(seconds: float) -> str:
     for unit, size in (("years", 31_557_600.0), ("days", 86_400.0), ("hours", 3600.0), ("minutes", 60.0)):
         if seconds >= 2 * size:
-            return f"{seconds / size:,.0f} {unit}"
-    return f"{seconds:,.0f} seconds"
+            return f"{_big(seconds / size)} {unit}"
+    return f"about {seconds:,.0f} seconds"
 
 
 class _Progress:

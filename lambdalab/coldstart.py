@@ -47,6 +47,14 @@ class ColdStartModel:
     """Per cold start of a VPC function; ``None`` where ENIs are made at configuration time."""
     idle_lifetime: Dist
 
+    def __post_init__(self) -> None:
+        for name in ("sandbox", "code_download", "unpack", "runtime_init", "eni", "idle_lifetime"):
+            value = getattr(self, name)
+            if not isinstance(value, Dist) and not (name == "eni" and value is None):
+                raise TypeError(
+                    f"ColdStartModel.{name} must be a Dist (Dist.parse('exp:0.2') makes one), not {value!r}"
+                )
+
     def platform_delay(self, rng: random.Random, in_vpc: bool) -> float:
         """Time before INIT starts: ENI (if any), sandbox, download, unpack."""
         delay = self.sandbox.sample(rng) + self.code_download.sample(rng) + self.unpack.sample(rng)

@@ -52,6 +52,11 @@ class ConcurrencyManager:
 
     def __init__(self, quotas: Quotas, account_limit: int | None = None, region: str = "us-east-1") -> None:
         self.quotas = quotas
+        if account_limit is not None and (isinstance(account_limit, bool) or not isinstance(account_limit, int)):
+            raise InvalidParameterValueException(
+                f"Account concurrency must be a whole number of at least {quotas.unreserved_min}, not "
+                f"{account_limit!r} (the default, {quotas.account_concurrency:,}, is the Regional quota)."
+            )
         self.account_limit = quotas.account_concurrency if account_limit is None else account_limit
         if self.account_limit < quotas.unreserved_min:
             raise InvalidParameterValueException(

@@ -156,6 +156,8 @@ def validate(config: FunctionConfig, quotas: Quotas) -> None:
             "Member must satisfy regular expression pattern: "
             "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+",
         )
+    if config.vpc_config is not None and not isinstance(config.vpc_config, VpcConfig):
+        raise InvalidParameterValueException(f"VpcConfig must be a VpcConfig, not {config.vpc_config!r}.")
     if config.vpc_config is not None and not (config.vpc_config.subnet_ids and config.vpc_config.security_group_ids):
         raise InvalidParameterValueException("A VPC configuration needs at least one subnet and one security group.")
     if config.reserved_concurrency is not None and (
@@ -215,6 +217,10 @@ def _check_storage(size: int, quotas: Quotas) -> None:
 
 def check_environment(variables: Mapping[str, str], quotas: Quotas) -> None:
     """Environment variables: names, reserved keys and the 4 KB total, with AWS's messages."""
+    if not isinstance(variables, Mapping):
+        raise InvalidParameterValueException(
+            f"Environment variables are a mapping of names to strings, not {type(variables).__name__}."
+        )
     for key, value in variables.items():
         if not isinstance(key, str) or not _ENV_KEY.fullmatch(key):
             raise constraint_error(

@@ -28,6 +28,8 @@ DASHES: tuple[str, ...] = ("solid", "dash", "dot", "dashdot", "longdash", "longd
 
 def line(i: int, **extra: Any) -> dict[str, Any]:
     """Line style of series ``i`` (0-based): the i-th colour with the i-th dash pattern."""
+    if isinstance(i, bool) or not isinstance(i, int):
+        raise TypeError(f"series {i!r}: give the series' index, a whole number from 0")
     if not 0 <= i < len(PALETTE):
         raise ValueError(f"series {i}: the palette has {len(PALETTE)} styles; split the figure or group series")
     return {"color": PALETTE[i], "dash": DASHES[i], "width": 2.5, **extra}
@@ -35,6 +37,8 @@ def line(i: int, **extra: Any) -> dict[str, Any]:
 
 def layout(height: int = 480, **overrides: Any) -> dict[str, Any]:
     """The house layout for ``fig.update_layout(**layout(...))``; keyword arguments override it."""
+    if isinstance(height, bool) or not isinstance(height, int) or not 10 <= height <= 10_000:
+        raise ValueError(f"height is a whole number of pixels (plotly's minimum is 10), not {height!r}")
     base: dict[str, Any] = {
         "height": height,
         "template": "plotly_white",
@@ -50,10 +54,17 @@ def layout(height: int = 480, **overrides: Any) -> dict[str, Any]:
 
 
 def rounded(values: Iterable[float], digits: int = 6) -> list[float]:
-    """``values`` rounded to ``digits`` significant digits, as a list of plain floats."""
+    """``values`` rounded to ``digits`` significant digits, as a list of plain floats (NaN and inf kept)."""
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
+        raise ValueError(f"digits is a whole number of significant digits, 1-17, not {digits!r}")
     out = []
     for value in values:
-        x = float(value)
+        if isinstance(value, (str, bytes)):
+            raise TypeError(f"rounded() takes numbers, not {value!r}")
+        try:
+            x = float(value)
+        except OverflowError:
+            raise ValueError(f"{value} is too large for a float") from None
         if x == 0 or not math.isfinite(x):
             out.append(x)
         else:

@@ -185,6 +185,8 @@ class Recorder:
 
     def cloudwatch(self, period: float = 60.0) -> Any:
         """CloudWatch-style metrics per ``period`` seconds, as a DataFrame indexed by period start."""
+        if isinstance(period, bool) or not isinstance(period, (int, float)) or not 0 < period <= 1e9:
+            raise ValueError(f"period must be a number of seconds > 0 (at most 1e9), not {period!r}")
         import pandas as pd
 
         frame = self.requests()

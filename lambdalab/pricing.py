@@ -434,8 +434,15 @@ def _architecture(architecture: Architecture | str, prices: PriceSheet) -> Archi
     return arch
 
 
+_LARGEST = 1e300  # an int above it is too large for the arithmetic of a bill (and for a float, above 1.8e308)
+
+
 def _check_non_negative(name: str, value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number, not {type(value).__name__}")
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+    if value < 0 or not (value <= _LARGEST if isinstance(value, int) else math.isfinite(value)):  # no int overflow
+        if isinstance(value, int) and not -_LARGEST <= value <= _LARGEST:
+            shown = f"an integer of {round(value.bit_length() * math.log10(2))} digits"
+        else:
+            shown = f"{value:.6g}"
+        raise ValueError(f"{name} must be a finite number >= 0, got {shown}")

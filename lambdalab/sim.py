@@ -79,6 +79,8 @@ class Simulation:
         self.seed = seed
         self.rng = random.Random(seed)
         self.epoch = epoch if epoch.tzinfo else epoch.replace(tzinfo=timezone.utc)
+        self.horizon = float(math.floor((datetime.max.replace(tzinfo=timezone.utc) - self.epoch).total_seconds()) - 1)
+        """The last virtual time the calendar can show (the end of the year 9999): timers and ``run`` stop there."""
         self._heap: list[tuple[float, int, int, Timer]] = []
         self._seq = itertools.count()
         self._cancelled = 0
@@ -94,13 +96,23 @@ class Simulation:
 
     def at(self, time: float, action: Callable[[], object], priority: int = NORMAL) -> Timer:
         """Run ``action`` at virtual time ``time`` (finite, not before now)."""
-        if type(time) is not float or not self.now <= time < _INF:  # the slow path: check, say what is wrong
-            time = _seconds(time, "time")
+        if type(time) is not float or not self.now <= time <= self.horizon:  # the slow path: say what is wrong
+            time = self.check_time(time, "time")
             if time < self.now:
                 raise ValueError(f"cannot schedule at {time}: the clock is already at {self.now}")
         timer = Timer(time, action)
         heapq.heappush(self._heap, (time, priority, next(self._seq), timer))
         return timer
+
+    def check_time(self, value: object, what: str) -> float:
+        """A finite time within the calendar (see :attr:`horizon`), else a ValueError/TypeError that says so."""
+        seconds = _seconds(value, what)
+        if seconds > self.horizon:
+            raise ValueError(
+                f"{what} {seconds:.6g} s is past the end of the clock's calendar: the year 9999 is "
+                f"{self.horizon:.6g} s after the epoch {self.epoch:%Y-%m-%d}"
+            )
+        return seconds
 
     def cancel(self, timer: Timer | None) -> None:
         """Cancel ``timer`` if it is still pending (cancelling twice is harmless)."""
@@ -142,7 +154,7 @@ class Simulation:
             while self.step():
                 pass
             return
-        until = _seconds(until, "until")
+        until = self.check_time(until, "until")
         if until < self.now:
             raise ValueError(f"cannot run until {until}: the clock is already at {self.now}")
         heap = self._heap
@@ -159,8 +171,8 @@ class Simulation:
         """Run until ``done()`` is true, the queue is empty or the clock passes ``limit``."""
         if limit != _INF:
             _seconds(limit, "limit")
-        while not done() and self.peek() <= limit:
-            self.step()
+        while not done() and self.peek() <= limit and self.step():  # step() is False once the queue is empty
+            pass
 
     @property
     def pending(self) -> int:

@@ -1,0 +1,165 @@
+"""Bad input to the Python API: a clear error that says what is allowed, never a hang, a NaN clock or a traceback
+from deep inside (issue 8). ``tests/test_fuzz.py`` looks for more of the same with hypothesis."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+import lambdalab as ll
+from lambdalab.errors import InvalidParameterValueException
+
+NAN, INF = math.nan, math.inf
+
+
+def service(**kwargs: Any) -> ll.Lambda:
+    aws = ll.Lambda(ll.Simulation(seed=1), **kwargs)
+    aws.create_function("f", duration="const:0.1")
+    return aws
+
+
+# -- the account ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value", [NAN, INF, 1e30, 1000.0, True, "1000"])
+def test_account_concurrency_is_a_whole_number(value: object) -> None:
+    with pytest.raises(InvalidParameterValueException, match="whole number of at least 100"):
+        ll.Lambda(account_concurrency=value)  # type: ignore[arg-type]
+
+
+def test_account_concurrency_below_the_unreserved_minimum_is_refused() -> None:
+    with pytest.raises(InvalidParameterValueException, match="below the 100 that must stay unreserved"):
+        ll.Lambda(account_concurrency=50)
+    assert ll.Lambda(account_concurrency=10**6).concurrency.account_limit == 10**6
+
+
+# -- the clock ------------------------------------------------------------------------------------------
+def test_run_until_with_nothing_left_to_do_returns() -> None:
+    """``run_until(done)`` once spun forever when the queue was empty and ``done()`` never came true."""
+    sim = ll.Simulation()
+    sim.schedule(1.0, lambda: None)
+    sim.run_until(lambda: False)
+    assert sim.now == 1.0 and sim.pending == 0
+
+
+def test_the_clock_stops_at_the_end_of_its_calendar() -> None:
+    """A time past the year 9999 cannot be shown in a log line: refused when scheduled, not when logged."""
+    sim = ll.Simulation()
+    assert 2.5e11 < sim.horizon < 2.52e11
+    for call in (lambda: sim.run(until=1e12), lambda: sim.at(3e11, lambda: None), lambda: sim.schedule(1e300, print)):
+        with pytest.raises(ValueError, match="past the end of the clock's calendar: the year 9999"):
+            call()
+    sim.run(until=sim.horizon)
+    assert sim.iso().startswith("9999-12-31T23:59:5")
+
+
+# -- traffic --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"rate": INF}, ValueError, "rate must be a finite number > 0"),
+        ({"rate": NAN}, ValueError, "rate must be a finite number > 0"),
+        ({"rate": 0}, ValueError, "rate must be a finite number > 0"),
+        ({"rate": 10**400}, ValueError, "rate must be a finite number > 0"),
+        ({"rate": "5"}, TypeError, "rate must be a number"),
+        ({"until": NAN}, ValueError, "until must be a finite number of seconds"),
+        ({"until": INF}, ValueError, "until must be a finite number of seconds"),
+        ({"start": NAN}, ValueError, "start must be a finite number of seconds"),
+        ({"rate": 1e9, "until": 10.0}, ValueError, "about 10,000,000,000 requests, more than max_requests"),
+        ({"rate": 1e308}, ValueError, "more than max_requests"),
+    ],
+)
+def test_poisson_traffic_that_cannot_finish_is_refused(kwargs: dict[str, Any], error: type, message: str) -> None:
+    """``poisson(rate=inf)`` once scheduled every arrival at the same instant, forever."""
+    aws = service()
+    args = {"rate": 1.0, "until": 10.0, **kwargs}
+    with pytest.raises(error, match=message):
+        ll.poisson(aws, "f", args.pop("rate"), args.pop("until"), **args)
+    assert aws.sim.pending == 0
+
+
+def test_max_requests_lets_bigger_poisson_traffic_through() -> None:
+    aws = service()
+    with pytest.raises(ValueError, match="pass max_requests=1000"):
+        ll.poisson(aws, "f", 100.0, 10.0, max_requests=500)
+    ll.poisson(aws, "f", 100.0, 10.0, max_requests=1000)
+    aws.sim.run()
+    assert 900 < len(aws.requests()) < 1100
+
+
+def test_poisson_cannot_start_in_the_past() -> None:
+    aws = service()
+    aws.sim.run(until=5.0)
+    with pytest.raises(ValueError, match="the clock is already at 5"):
+        ll.poisson(aws, "f", 1.0, 10.0, start=1.0)
+
+
+@pytest.mark.parametrize("bad", [NAN, INF, -1.0, "3", None])
+def test_at_times_checks_every_time_before_scheduling_any(bad: object) -> None:
+    aws = service()
+    with pytest.raises((ValueError, TypeError), match=r"time|clock"):
+        ll.at_times(aws, "f", [1.0, 2.0, bad])  # type: ignore[list-item]
+    assert aws.sim.pending == 0
+
+
+def test_at_times_checks_the_payload_up_front() -> None:
+    aws = service()
+    with pytest.raises(ll.InvalidRequestContentException):
+        ll.at_times(aws, "f", [1.0], payload=b"{not json")
+    assert aws.sim.pending == 0
+
+
+# -- results --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("period", [0, -60, NAN, INF, 10**400, "60", True])
+def test_a_metrics_period_is_a_positive_number_of_seconds(period: object) -> None:
+    aws = service()
+    aws.invoke(FunctionName="f")
+    with pytest.raises(ValueError, match="period must be a number of seconds > 0"):
+        aws.metrics(period)  # type: ignore[arg-type]
+
+
+# -- configuration --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value", ["A=1", ["A", "1"], 3, None])
+def test_environment_variables_are_a_mapping(value: object) -> None:
+    aws = ll.Lambda(ll.Simulation())
+    with pytest.raises(InvalidParameterValueException, match="mapping of names to strings"):
+        aws.create_function("f", duration="const:1", environment=value)
+
+
+def test_vpc_config_is_a_vpc_config() -> None:
+    aws = ll.Lambda(ll.Simulation())
+    with pytest.raises(InvalidParameterValueException, match="VpcConfig must be a VpcConfig"):
+        aws.create_function("f", duration="const:1", vpc_config={"SubnetIds": ["s"]})
+
+
+def test_a_cold_start_model_is_made_of_distributions() -> None:
+    zero = ll.Dist("const", 0.0)
+    with pytest.raises(TypeError, match=r"ColdStartModel\.idle_lifetime must be a Dist"):
+        ll.ColdStartModel(zero, zero, zero, zero, None, "const:600")  # type: ignore[arg-type]
+    assert ll.ColdStartModel(zero, zero, zero, zero, None, ll.Dist.parse("const:600")).eni is None
+
+
+# -- pricing and figures --------------------------------------------------------------------------------
+@pytest.mark.parametrize("value", [10**400, -(10**400), NAN, INF, -1])
+def test_prices_take_finite_numbers(value: float) -> None:
+    for call in (
+        lambda: ll.lambda_vcpus(value),
+        lambda: ll.requests_per_month(value),
+        lambda: ll.lambda_cost(ll.LambdaWorkload(value, 100, 128)),
+    ):
+        with pytest.raises(ValueError, match="must be a finite number >= 0"):
+            call()
+
+
+def test_figure_helpers_say_what_they_take() -> None:
+    with pytest.raises(TypeError, match="series' index"):
+        ll.figures.line(1.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="height is a whole number of pixels"):
+        ll.figures.layout(NAN)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="digits is a whole number"):
+        ll.figures.rounded([1.0], 0)
+    with pytest.raises(TypeError, match="takes numbers"):
+        ll.figures.rounded(["1"])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="too large for a float"):
+        ll.figures.rounded([10**400])
+    assert ll.figures.rounded([NAN, INF, 1234567.89], 3)[2] == 1230000.0
