@@ -36,6 +36,7 @@ six times the function timeout).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import deque
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from .sim import Timer
 
 MAX_POLLERS = 1000
+_QUEUE_NAME = re.compile(r"[a-zA-Z0-9_-]{1,80}")
 THROTTLE_BACKOFF_S = 1.0  # how long a throttled poller waits (a modelling choice; AWS does not publish it)
 
 
@@ -76,8 +78,27 @@ class SQSQueue:
         dead_letter_queue: SQSQueue | None = None,
         max_receive_count: int = 10,
     ) -> None:
+        if not isinstance(name, str) or not _QUEUE_NAME.fullmatch(name):
+            raise InvalidParameterValueException(
+                f"Invalid queue name {name!r}: can only include alphanumeric characters, hyphens, or underscores; "
+                "1 to 80 in length."
+            )
+        for setting, value in (("VisibilityTimeout", visibility_timeout), ("MessageRetentionPeriod", retention_period)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise InvalidParameterValueException(f"{setting} must be a number of seconds, not {value!r}.")
         if not 0 <= visibility_timeout <= 43_200:
             raise InvalidParameterValueException("VisibilityTimeout must be between 0 and 43200 seconds (12 hours).")
+        if not 60 <= retention_period <= 1_209_600:
+            raise InvalidParameterValueException(
+                "MessageRetentionPeriod must be between 60 seconds (1 minute) and 1209600 seconds (14 days), "
+                f"not {retention_period!r}."
+            )
+        if dead_letter_queue is not None and not isinstance(dead_letter_queue, SQSQueue):
+            raise InvalidParameterValueException(
+                f"The dead-letter queue must be an SQS queue, not {dead_letter_queue!r}."
+            )
+        if isinstance(max_receive_count, bool) or not isinstance(max_receive_count, int):
+            raise InvalidParameterValueException(f"maxReceiveCount must be a whole number, not {max_receive_count!r}.")
         if dead_letter_queue is not None and not 1 <= max_receive_count <= 1000:
             raise InvalidParameterValueException("maxReceiveCount must be between 1 and 1000.")
         self.aws, self.name = aws, name

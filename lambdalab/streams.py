@@ -57,12 +57,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .destinations import Target
-from .errors import InvalidParameterValueException
+from .errors import InvalidParameterValueException, constraint_error
 from .invoke import InvocationResult
 from .mappings import EventSourceMapping, batch_item_failures
 from .quotas import Era
@@ -73,6 +74,8 @@ if TYPE_CHECKING:
 
 FIRST_SEQUENCE = 49590338271490256608559692538361571095921575989136588898
 RETRY_BACKOFF_S = (1.0, 60.0)
+MAX_SHARDS = 20_000  # the default shard quota per account in us-east-1 (provisioned mode)
+_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,128}")
 
 
 @dataclass
@@ -92,8 +95,19 @@ class Stream:
     ) -> None:
         if kind not in ("kinesis", "dynamodb"):
             raise ValueError("kind is 'kinesis' or 'dynamodb'")
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise constraint_error(
+                name, "streamName", "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+            )
+        if isinstance(shard_count, bool) or not isinstance(shard_count, int):
+            raise InvalidParameterValueException(f"ShardCount must be a whole number of shards, not {shard_count!r}.")
         if shard_count < 1:
             raise InvalidParameterValueException("A stream needs at least one shard.")
+        if shard_count > MAX_SHARDS:
+            raise InvalidParameterValueException(
+                f"ShardCount {shard_count} is above the account's default shard quota of {MAX_SHARDS:,} "
+                "(https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html)."
+            )
         self.aws, self.name, self.kind, self.shard_count = aws, name, kind, shard_count
         self.retention_s = retention_s
         self.records = 0

@@ -163,3 +163,52 @@ def test_figure_helpers_say_what_they_take() -> None:
     with pytest.raises(ValueError, match="too large for a float"):
         ll.figures.rounded([10**400])
     assert ll.figures.rounded([NAN, INF, 1234567.89], 3)[2] == 1230000.0
+
+
+# -- queues and streams ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("value", [NAN, INF, -INF, 0, 59, 1_209_601, 1e12])
+def test_sqs_retention_is_one_minute_to_fourteen_days(value: float) -> None:
+    with pytest.raises(InvalidParameterValueException, match=r"between 60 seconds \(1 minute\) and 1209600"):
+        ll.Lambda().create_queue("q", retention_period=value)
+
+
+def test_sqs_settings_of_the_wrong_type_or_form_are_refused() -> None:
+    aws = ll.Lambda()
+    for settings, message in (
+        ({"retention_period": "60"}, "MessageRetentionPeriod must be a number of seconds"),
+        ({"visibility_timeout": None}, "VisibilityTimeout must be a number of seconds"),
+        ({"visibility_timeout": NAN}, "VisibilityTimeout must be between 0 and 43200"),
+        ({"dead_letter_queue": "arn:aws:sqs:us-east-1:123456789012:dlq"}, "The dead-letter queue must be an SQS queue"),
+        ({"max_receive_count": 1.5}, "maxReceiveCount must be a whole number"),
+    ):
+        with pytest.raises(InvalidParameterValueException, match=message):
+            aws.create_queue("q", **settings)
+    for name in ("", "a" * 81, "orders queue", 7):
+        with pytest.raises(InvalidParameterValueException, match="Invalid queue name"):
+            aws.create_queue(name)  # type: ignore[arg-type]
+    queue = aws.create_queue("q", retention_period=60, visibility_timeout=0)
+    assert queue.retention_period == 60
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (1.5, "ShardCount must be a whole number"),
+        (NAN, "ShardCount must be a whole number"),
+        (INF, "ShardCount must be a whole number"),
+        (True, "ShardCount must be a whole number"),
+        ("2", "ShardCount must be a whole number"),
+        (0, "at least one shard"),
+        (-3, "at least one shard"),
+        (10**9, "above the account's default shard quota of 20,000"),
+    ],
+)
+def test_a_stream_has_a_whole_number_of_shards(value: object, message: str) -> None:
+    with pytest.raises(InvalidParameterValueException, match=message):
+        ll.Lambda().create_stream("s", shard_count=value)  # type: ignore[arg-type]
+
+
+def test_a_stream_name_follows_kinesis_rules() -> None:
+    with pytest.raises(ll.ValidationException, match="streamName"):
+        ll.Lambda().create_stream("clicks stream")
+    assert ll.Lambda().create_stream("clicks.v2_x-1", shard_count=20_000).shard_count == 20_000
