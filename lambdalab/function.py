@@ -32,6 +32,8 @@ class DurationModel:
     error_rate: float = 0.0
 
     def __post_init__(self) -> None:
+        if isinstance(self.error_rate, bool) or not isinstance(self.error_rate, (int, float)):
+            raise TypeError(f"error_rate is a probability in [0, 1], not {self.error_rate!r}")
         if not 0 <= self.error_rate <= 1:
             raise ValueError(f"error_rate must be a probability in [0, 1], got {self.error_rate}")
 

@@ -15,6 +15,7 @@ waiting, for traffic. API reference: https://docs.aws.amazon.com/lambda/latest/a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -91,6 +92,10 @@ class Lambda:
         self.era = self.quotas.era
         if not (isinstance(account_id, str) and len(account_id) == 12 and account_id.isdigit()):
             raise ValueError(f"account_id is an AWS account's 12 digits, not {account_id!r}")
+        if not (isinstance(region, str) and _REGION.fullmatch(region)):
+            raise ValueError(f"region is an AWS Region's code, such as 'us-east-1' or 'eu-west-2', not {region!r}")
+        if cold_start is not None and not isinstance(cold_start, ColdStartModel):
+            raise TypeError(f"cold_start is a ColdStartModel, not {cold_start!r}")
         self.region, self.account_id = region, account_id  # every ARN names both
         self.cold_start = cold_start or cold_start_model(self.era)
         self.concurrency = ConcurrencyManager(self.quotas, account_concurrency, region)
@@ -124,12 +129,18 @@ class Lambda:
         function) or ``duration`` (a distribution, for statistical scenarios).
         ``memory_used_mb`` is what the REPORT line shows as ``Max Memory Used``.
         """
-        if isinstance(config, str):
+        if not isinstance(config, FunctionConfig):  # a name: validate() says what a name may be
             config = FunctionConfig(function_name=config, **settings)
         elif settings:
             raise TypeError("give the settings in the FunctionConfig, or a name with keyword settings, not both")
         config = placed(with_defaults(config, self.quotas), self.region, self.account_id)
         validate(config, self.quotas)
+        if isinstance(memory_used_mb, bool) or not isinstance(memory_used_mb, int):
+            raise TypeError(f"memory_used_mb is a whole number of MB, not {memory_used_mb!r}")
+        if not 1 <= memory_used_mb <= config.memory_size:
+            raise ValueError(f"memory_used_mb must be between 1 and the memory size ({config.memory_size} MB)")
+        if cold_start is not None and not isinstance(cold_start, ColdStartModel):
+            raise TypeError(f"cold_start is a ColdStartModel, not {cold_start!r}")
         if config.function_name in self.functions:
             raise ResourceConflictException(f"Function already exist: {config.function_name}")
         if code is not None and not isinstance(code, Code):
@@ -387,15 +398,18 @@ class Lambda:
         elif isinstance(payload, str):
             raw = payload.encode()
         else:
-            raw = json.dumps(payload).encode()
+            try:
+                raw = json.dumps(payload, allow_nan=False).encode()  # NaN and Infinity are not JSON
+            except (TypeError, ValueError) as error:
+                raise InvalidRequestContentException(f"Could not serialize the payload to JSON: {error}") from None
         limit = self.quotas.async_payload_bytes if kind == EVENT else self.quotas.sync_payload_bytes
         if len(raw) > limit:
             raise RequestEntityTooLargeException(
                 f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
             )
         try:
-            event = json.loads(raw) if raw.strip() else None
-        except ValueError as error:
+            event = json.loads(raw, parse_constant=_not_json) if raw.strip() else None
+        except (ValueError, RecursionError) as error:
             raise InvalidRequestContentException(
                 f"Could not parse request body into json: Could not parse payload into json: {error}"
             ) from None
@@ -432,6 +446,11 @@ class Lambda:
         return self.logs.group(self.function(name).config.log_group_name)
 
 
+def _not_json(constant: str) -> None:
+    raise ValueError(f"Unrecognized token '{constant}'")
+
+
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _T = TypeVar("_T", SQSQueue, Stream, SNSTopic, EventBus)
 
 

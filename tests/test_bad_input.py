@@ -212,3 +212,55 @@ def test_a_stream_name_follows_kinesis_rules() -> None:
     with pytest.raises(ll.ValidationException, match="streamName"):
         ll.Lambda().create_stream("clicks stream")
     assert ll.Lambda().create_stream("clicks.v2_x-1", shard_count=20_000).shard_count == 20_000
+
+
+# -- the Lambda API -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("region", ["", "US-EAST-1", "us_east_1", "moon", 1, None])
+def test_a_region_is_a_region_code(region: object) -> None:
+    with pytest.raises(ValueError, match="region is an AWS Region's code"):
+        ll.Lambda(region=region)  # type: ignore[arg-type]
+
+
+def test_a_function_name_that_is_not_a_string_is_a_validation_error() -> None:
+    aws = ll.Lambda()
+    for name in (7, None, 1.5):
+        with pytest.raises(ll.ValidationException, match="functionName"):
+            aws.create_function(name, duration="const:1")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"error_rate": NAN}, ValueError, r"error_rate must be a probability in \[0, 1\]"),
+        ({"error_rate": 1.5}, ValueError, r"error_rate must be a probability in \[0, 1\]"),
+        ({"error_rate": "0.1"}, TypeError, r"error_rate is a probability in \[0, 1\]"),
+        ({"error_rate": True}, TypeError, r"error_rate is a probability in \[0, 1\]"),
+        ({"memory_used_mb": NAN}, TypeError, "memory_used_mb is a whole number of MB"),
+        ({"memory_used_mb": 0}, ValueError, r"between 1 and the memory size \(128 MB\)"),
+        ({"memory_used_mb": 129}, ValueError, r"between 1 and the memory size \(128 MB\)"),
+        ({"cold_start": "today"}, TypeError, "cold_start is a ColdStartModel"),
+        ({"duration": None, "error_rate": 0.5}, TypeError, "give duration too"),
+        ({"duration": [1]}, TypeError, "a distribution is a string"),
+    ],
+)
+def test_statistical_function_settings_say_what_they_take(kwargs: dict[str, Any], error: type, message: str) -> None:
+    aws = ll.Lambda()
+    with pytest.raises(error, match=message):
+        aws.create_function("f", **{"duration": "const:1", **kwargs})
+    assert aws.functions == {}
+
+
+@pytest.mark.parametrize("payload", [{"x": NAN}, [INF], -INF, {"x": {1, 2}}, object()])
+def test_a_payload_that_is_not_json_is_refused(payload: object) -> None:
+    """``json.dumps`` once wrote NaN and Infinity into the request: not JSON, so AWS refuses it."""
+    aws = service()
+    with pytest.raises(ll.InvalidRequestContentException):
+        aws.invoke(FunctionName="f", Payload=payload)
+    assert len(aws.requests()) == 0
+
+
+@pytest.mark.parametrize("raw", [b"NaN", b'{"x": Infinity}', b"[-Infinity]", b"[" * 100_000])
+def test_raw_payloads_are_read_as_strict_json(raw: bytes) -> None:
+    aws = service()
+    with pytest.raises(ll.InvalidRequestContentException, match="Could not parse request body into json"):
+        aws.invoke(FunctionName="f", Payload=raw)
