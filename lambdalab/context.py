@@ -34,12 +34,12 @@ class LambdaContext:
 
     __slots__ = (
         "_deadline",
+        "_identity",
         "_now",
         "aws_request_id",
         "client_context",
         "function_name",
         "function_version",
-        "identity",
         "invoked_function_arn",
         "log_group_name",
         "log_stream_name",
@@ -68,10 +68,49 @@ class LambdaContext:
         self.memory_limit_in_mb = str(memory_limit_in_mb)
         self.log_group_name = log_group_name
         self.log_stream_name = log_stream_name
-        self.identity = identity if identity is not None else CognitoIdentity()
+        self._identity = identity
         self.client_context = client_context
         self._deadline = deadline
         self._now = now
+
+    @classmethod
+    def for_invocation(
+        cls,
+        function: tuple[str, str, str, str, str],
+        aws_request_id: str,
+        log_stream_name: str,
+        deadline: float,
+        now: Callable[[], float],
+        client_context: Any = None,
+    ) -> LambdaContext:
+        """The engine's constructor: ``function`` is (name, version, ARN, memory as text, log group),
+        made once per function."""
+        self = cls.__new__(cls)
+        (
+            self.function_name,
+            self.function_version,
+            self.invoked_function_arn,
+            self.memory_limit_in_mb,
+            self.log_group_name,
+        ) = function
+        self.aws_request_id = aws_request_id
+        self.log_stream_name = log_stream_name
+        self.client_context = client_context
+        self._identity = None
+        self._deadline = deadline
+        self._now = now
+        return self
+
+    @property
+    def identity(self) -> CognitoIdentity:
+        """The Cognito identity: always an object, made when first read (its ids are ``None`` unless given)."""
+        if self._identity is None:
+            self._identity = CognitoIdentity()
+        return self._identity
+
+    @identity.setter
+    def identity(self, value: CognitoIdentity) -> None:
+        self._identity = value
 
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the function times out, on the virtual clock."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from . import logs as logfmt
 from .code import InitError
 from .concurrency import ConcurrencyManager
+from .config import FunctionConfig
 from .context import LambdaContext
 from .function import Function
 from .lifecycle import EnvState, ExecutionEnvironment
@@ -141,6 +142,7 @@ class Engine:
         self.real_time_limit_s: float | None = REAL_TIME_LIMIT_S  # the real-time guard (runtime.sandbox)
         self.need_ids = recorder.keep_records or logs is not None
         self.functions: dict[str, Function] = {}
+        self.contexts: dict[str, tuple[FunctionConfig, tuple[str, str, str, str, str]]] = {}  # context constants
         self.asynchronous: AsyncInvoker | None = None  # set by the service
 
     # -- ids -------------------------------------------------------------------------------------------
@@ -149,11 +151,12 @@ class Engine:
         h = f"{self.ids.getrandbits(128) & _UUID_CLEAR | _UUID_V4:032x}"
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
-    def trace_header(self) -> str:
-        """A new ``_X_AMZN_TRACE_ID`` (https://docs.aws.amazon.com/xray/latest/devguide/xray-concepts.html#xray-concepts-tracingheader):
+    def trace_header(self, at: float) -> str:
+        """A new ``_X_AMZN_TRACE_ID`` for an invocation at virtual time ``at``
+        (https://docs.aws.amazon.com/xray/latest/devguide/xray-concepts.html#xray-concepts-tracingheader):
         ``Root=1-<epoch seconds, 8 hex>-<24 hex>;Parent=<16 hex>;Sampled=0``."""
         bits = f"{self.trace_ids.getrandbits(160):040x}"
-        return f"Root=1-{int(self.epoch_unix + self.sim.now):08x}-{bits[:24]};Parent={bits[24:]};Sampled=0"
+        return f"Root=1-{int(self.epoch_unix + at):08x}-{bits[:24]};Parent={bits[24:]};Sampled=0"
 
     def _stream_name(self) -> str:
         return f"{self.sim.datetime():%Y/%m/%d}/[$LATEST]{self.ids.getrandbits(128):032x}"
@@ -354,18 +357,17 @@ class Engine:
 
     def _run_handler(self, req: _Request, env: ExecutionEnvironment, fn: Function, now: float) -> None:
         assert env.loaded is not None
-        clock = Clock(now, now + fn.timeout, self.epoch_unix, fn.vcpus, req.id)
-        context = LambdaContext(
-            aws_request_id=req.id,
-            function_name=fn.name,
-            function_version="$LATEST",
-            invoked_function_arn=fn.config.arn,
-            memory_limit_in_mb=fn.config.memory_size,
-            log_group_name=fn.config.log_group_name,
-            log_stream_name=env.log_stream_name,
-            deadline=now + fn.timeout,
-            now=clock.now,
-            client_context=req.client_context,
+        deadline = now + fn.timeout
+        clock = Clock(now, deadline, self.epoch_unix, fn.vcpus, req.id)
+        config = fn.config
+        known = self.contexts.get(fn.name)
+        if known is None or known[0] is not config:  # once per function (and configuration)
+            known = self.contexts[fn.name] = (
+                config,
+                (config.function_name, "$LATEST", config.arn, str(config.memory_size), config.log_group_name),
+            )
+        context = LambdaContext.for_invocation(
+            known[1], req.id, env.log_stream_name, deadline, clock.now, req.client_context
         )
         handler, box = env.loaded.handler, env.sandbox
         assert box is not None
@@ -375,7 +377,7 @@ class Engine:
         try:
             if req.redo_init:
                 clock.advance(req.redo_init)
-            box.environ.set_quietly("_X_AMZN_TRACE_ID", self.trace_header())
+            box.environ.set_later("_X_AMZN_TRACE_ID", lambda: self.trace_header(now))  # made when read
             with sandbox(clock, box, self.real_time_limit_s):
                 result = handler(req.event, context)
             if clock.expired:  # the code caught the timeout (a bare except): Lambda stops it all the same
@@ -405,7 +407,7 @@ class Engine:
                 }
             ).encode()
         duration, lines = clock.elapsed, clock.lines
-        self._at(
+        self.sim.schedule(
             duration,
             lambda: self._respond(
                 req, now, duration, body, function_error, outcome, error_type, reset=reset, lines=lines

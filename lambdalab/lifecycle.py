@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 
 class EnvState(Enum):
+    __hash__ = object.__hash__  # members are singletons: identity hashing, in C (the lifecycle is a hot path)
+
     CREATING = "creating"
     """Cold start before INIT: ENI (2019 VPC), sandbox, code download and unpack."""
     INITIALIZING = "initializing"

@@ -246,47 +246,52 @@ class VirtualDatetime(_real_datetime, metaclass=_StandIn):
 _STANDARD = frozenset(sys.stdlib_module_names) | {"lambdalab", "__mp_main__"}
 
 
-class DatetimeSwap:
-    """Puts :class:`VirtualDatetime`/:class:`VirtualDate` wherever code names ``datetime.datetime`` or
+class Patches:
+    """Puts the virtual clock where code reads the time: the ``time`` functions (:data:`VIRTUAL_TIME`),
+    and :class:`VirtualDatetime`/:class:`VirtualDate` wherever code names ``datetime.datetime`` or
     ``datetime.date``: in the ``datetime`` module, and in the globals of every module outside the
     standard library that did ``from datetime import datetime``. The modules are scanned again only
-    when ``sys.modules`` has grown or shrunk, so a run costs one assignment per name found."""
+    when ``sys.modules`` has grown or shrunk, so a run costs one ``dict.update`` per namespace
+    patched, on the way in and on the way out."""
 
-    __slots__ = ("_count", "_refs")
+    __slots__ = ("_count", "_groups")
 
     def __init__(self) -> None:
         self._count = -1
-        self._refs: list[tuple[dict[str, Any], str, type]] = []
+        self._groups: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = []
 
     def _scan(self) -> None:
-        refs: list[tuple[dict[str, Any], str, type]] = [
-            (vars(_dt), "datetime", VirtualDatetime),
-            (vars(_dt), "date", VirtualDate),
+        dates: dict[str, Any] = {"datetime": VirtualDatetime, "date": VirtualDate}
+        groups: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = [
+            (vars(time), VIRTUAL_TIME, REAL_TIME),
+            (vars(_dt), dates, {"datetime": _real_datetime, "date": _real_date}),
         ]
         for name, module in list(sys.modules.items()):
             if name.partition(".")[0] in _STANDARD or not isinstance(module, types.ModuleType):
                 continue
+            fakes: dict[str, Any] = {}
+            reals: dict[str, Any] = {}
             for key, value in list(vars(module).items()):
-                if value is _real_datetime:
-                    refs.append((vars(module), key, VirtualDatetime))
-                elif value is _real_date:
-                    refs.append((vars(module), key, VirtualDate))
-        self._refs = refs
+                if value is _real_datetime or value is _real_date:
+                    fakes[key] = VirtualDatetime if value is _real_datetime else VirtualDate
+                    reals[key] = value
+            if fakes:
+                groups.append((vars(module), fakes, reals))
+        self._groups = groups
         self._count = len(sys.modules)
 
     def install(self) -> None:
         if len(sys.modules) != self._count:
             self._scan()
-        for namespace, key, fake in self._refs:
-            namespace[key] = fake
+        for namespace, fakes, _ in self._groups:
+            namespace.update(fakes)
 
     def restore(self) -> None:
-        for namespace, key, fake in self._refs:
-            if namespace.get(key) is fake:  # unless the code rebound the name itself
-                namespace[key] = fake._real
+        for namespace, _, reals in self._groups:
+            namespace.update(reals)
 
 
-DATETIME = DatetimeSwap()
+PATCHES = Patches()
 
 
 # -- os.environ ------------------------------------------------------------------------------------------
@@ -300,14 +305,32 @@ def _same(value: str) -> str:
     return value
 
 
+_LATER = "\0lambdalab: made when first read\0"
+
+
 class Environ(os._Environ):  # type: ignore[type-arg]
     """One execution environment's ``os.environ``: an ``os._Environ`` that keeps its variables in
-    Python (no ``putenv``), so that it can be installed as ``os.environ`` in one assignment."""
+    Python (no ``putenv``), so that it can be installed as ``os.environ`` in one assignment. A value
+    the runtime sets for every invocation can be made when the code first reads it
+    (:meth:`set_later`), so that code that never reads it does not pay for it."""
 
     _data: dict[str, str]
 
     def __init__(self, variables: dict[str, str]) -> None:
         super().__init__(dict(variables), _str, _same, _str, _same)
+        self._later: dict[str, Callable[[], str]] = {}
+
+    def __getitem__(self, key: str) -> str:
+        try:
+            value = self._data[_str(key)]
+        except KeyError:
+            raise KeyError(key) from None
+        if value is _LATER:
+            value = self._data[key] = self._later.pop(key)()
+        return value
+
+    def __repr__(self) -> str:
+        return f"environ({self.copy()!r})"
 
     def __setitem__(self, key: str, value: str) -> None:
         self._data[_str(key)] = _str(value)
@@ -319,11 +342,13 @@ class Environ(os._Environ):  # type: ignore[type-arg]
             raise KeyError(key) from None
 
     def copy(self) -> dict[str, str]:
-        return dict(self._data)
+        return {key: self[key] for key in self._data}
 
-    def set_quietly(self, key: str, value: str) -> None:
-        """Set a variable as the runtime does between invocations (``_X_AMZN_TRACE_ID``)."""
-        self._data[key] = value
+    def set_later(self, key: str, make: Callable[[], str]) -> None:
+        """Set a variable as the runtime does before an invocation (``_X_AMZN_TRACE_ID``), its value
+        made by ``make()`` when the code first reads it."""
+        self._data[key] = _LATER
+        self._later[key] = make
 
 
 # -- stdout, stderr and the root logger ------------------------------------------------------------------
@@ -457,6 +482,10 @@ class HostStreams:
             elif stream is err or stream is sys.__stderr__:
                 self._swapped.append((handler, stream))
                 handler.stream = STDERR
+
+    @property
+    def swapped(self) -> bool:
+        return bool(self._swapped)
 
     def restore(self) -> None:
         for handler, stream in self._swapped:

@@ -31,7 +31,6 @@ import logging
 import math
 import os
 import sys
-import time
 import types
 from collections.abc import Callable
 from decimal import Decimal
@@ -39,13 +38,11 @@ from typing import Any
 
 from .code import take_private_modules, user_stack_trace
 from .process import (
-    DATETIME,
     GUARD,
     HOST_STREAMS,
-    REAL_TIME,
+    PATCHES,
     STDERR,
     STDOUT,
-    VIRTUAL_TIME,
     Clock,
     Deadline,
     Environ,
@@ -112,8 +109,7 @@ class sandbox:
     def __enter__(self) -> None:
         box, root = self.box, logging.root
         _current.append(self.clock)
-        vars(time).update(VIRTUAL_TIME)
-        DATETIME.install()
+        PATCHES.install()
         self.environ, os.environ = os.environ, box.environ
         self.out, self.err = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = STDOUT, STDERR
@@ -141,7 +137,8 @@ class sandbox:
         if STDOUT.pending or STDERR.pending:
             STDOUT.flush()
             STDERR.flush()
-        HOST_STREAMS.restore()
+        if HOST_STREAMS.swapped:
+            HOST_STREAMS.restore()
         sys.stdout, sys.stderr = self.out, self.err
         if self.shadowed is not None:
             path = box.path
@@ -156,8 +153,7 @@ class sandbox:
         if environ is not box.environ:  # the code replaced os.environ itself
             box.environ = environ if isinstance(environ, Environ) else Environ(dict(environ))
         os.environ = self.environ  # noqa: B003 (the host's own, put back)
-        vars(time).update(REAL_TIME)
-        DATETIME.restore()
+        PATCHES.restore()
         _current.pop()
 
 
@@ -194,23 +190,15 @@ def _encode_default(value: Any) -> Any:
 _markers: dict[int, Any] = {}  # the encoder's circular-reference check
 
 
-def _encoder(ensure_ascii: bool) -> Callable[[Any], str]:
-    """``json.JSONEncoder(default=..., ensure_ascii=...).encode``, with the C encoder made once."""
-    plain = json.JSONEncoder(default=_encode_default, ensure_ascii=ensure_ascii).encode
+def _encoder(ensure_ascii: bool) -> Callable[[Any, int], Any]:
+    """``json.JSONEncoder(default=..., ensure_ascii=...)``'s C encoder, made once: ``(value, 0)`` gives
+    the JSON text in chunks."""
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:  # no C accelerator (PyPy, some Pyodide builds)
-        return plain
+        plain = json.JSONEncoder(default=_encode_default, ensure_ascii=ensure_ascii).encode
+        return lambda value, level: (plain(value),)
     escape = json.encoder.encode_basestring_ascii if ensure_ascii else json.encoder.encode_basestring
-    chunks = make(_markers, _encode_default, escape, None, ": ", ", ", False, False, True)
-
-    def encode(value: Any) -> str:
-        try:
-            return "".join(chunks(value, 0))
-        except BaseException:
-            _markers.clear()
-            raise
-
-    return encode
+    return make(_markers, _encode_default, escape, None, ": ", ", ", False, False, True)  # type: ignore[no-any-return]
 
 
 _ENCODERS = {True: _encoder(True), False: _encoder(False)}
@@ -221,12 +209,16 @@ def encode_result(result: Any, ensure_ascii: bool = True) -> str:
     number (``Decimal('1.50')`` as ``1.50``, a NaN as ``NaN``), ``NaN``/``Infinity`` allowed, and
     non-ASCII text escaped unless ``ensure_ascii`` is false (python3.12 and later)."""
     try:
-        text = _ENCODERS[ensure_ascii](result)
+        text = "".join(_ENCODERS[ensure_ascii](result, 0))
+    except BaseException:
+        _markers.clear()
+        _placeholders.clear()
+        raise
+    if _placeholders:
         for index, number in enumerate(_placeholders):
             text = text.replace(f'"\\u0000lambdalab-decimal-{index}\\u0000"', str(number), 1)
-        return text
-    finally:
         _placeholders.clear()
+    return text
 
 
 def marshal(

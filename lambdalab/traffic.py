@@ -62,10 +62,12 @@ def poisson(
     raw, event = aws.parse_payload(payload, invocation_type)  # checked once
     submit = aws.engine.submit
     expovariate = sim.rng.expovariate
+    text = raw.decode(json.detect_encoding(raw), "surrogatepass")  # as json.loads reads bytes, once
+    fresh = json.JSONDecoder().decode if text.strip() else (lambda _: None)
 
     def arrive() -> None:
         # Handlers get their own copy of the event; a duration model never reads it.
-        submit(fn, raw, event if fn.code is None else json.loads(raw), invocation_type, False, callback)
+        submit(fn, raw, event if fn.code is None else fresh(text), invocation_type, False, callback)
         gap = expovariate(rate)
         if sim.now + gap < until:
             sim.schedule(gap, arrive)
