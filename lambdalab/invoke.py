@@ -39,7 +39,7 @@ _UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))  # the variant and version bits
 _UUID_V4 = (0x8000 << 48) | (4 << 76)
 REAL_TIME_LIMIT_S = 60.0
 """Real seconds handler or INIT code may run without finishing before it is stopped as timed out
-(:class:`lambdalab.process.RealTimeGuard`); ``None`` turns the guard off."""
+(:class:`lambdalab.guard.RealTimeGuard`); ``None`` turns the guard off."""
 
 
 @dataclass(frozen=True)

@@ -1,26 +1,30 @@
 """Running handler code inside one execution environment, on virtual time.
 
-While INIT or a handler runs, lambdalab swaps in what the Lambda Python
+While INIT or a handler runs (:class:`sandbox`), lambdalab swaps in what the Lambda Python
 runtime provides and takes it back afterwards:
 
-- **time**: ``time.sleep`` advances the virtual clock instantly, and
-  ``time.time``/``monotonic``/``perf_counter`` (and their ``_ns`` forms) read
-  it. A sleep that would run past the timeout stops the handler there, as
-  Lambda stops a function that times out. (Names bound with
-  ``from time import sleep`` before INIT are not swapped.)
+- **time**: ``time.sleep`` advances the virtual clock instantly; the ``time`` functions and
+  ``datetime.now()``/``utcnow()``/``today()`` read it (:mod:`lambdalab.virtualtime`). A sleep
+  that would run past the timeout stops the handler there, as Lambda stops a function that
+  times out.
 - **CPU**: :func:`compute` stands for CPU-bound work; it takes longer with
   less memory, since Lambda allots CPU in proportion to memory (1,769 MB =
   one vCPU, https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
 - **environment**: ``os.environ`` holds the function's variables and Lambda's
-  own (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
+  own (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime),
+  ``_X_AMZN_TRACE_ID`` new for every invocation (:mod:`lambdalab.process`).
 - **logs**: ``print`` output and the root logger (with the runtime's format
   ``[LEVEL]\\t<timestamp>\\t<request id>\\t<message>``) go to the
-  environment's log stream, stamped with virtual time.
+  environment's log stream, stamped with virtual time; ``sys.stdout`` and the root handler are
+  made once, as the runtime makes them, so what INIT keeps of them keeps working
+  (:mod:`lambdalab.process`).
 - **modules**: modules imported from the code folder are the environment's own.
+- **real time**: code that runs for ``real_time_limit_s`` without finishing is stopped as a
+  timeout (:mod:`lambdalab.guard`).
 
 A handler's exception becomes the error payload of the Python runtime
 (``errorMessage``, ``errorType``, ``requestId``, ``stackTrace``); it never
-escapes into the simulation.
+escapes into the simulation. Its result is encoded as the runtime encodes it (:func:`marshal`).
 """
 
 from __future__ import annotations
@@ -37,19 +41,9 @@ from decimal import Decimal
 from typing import Any
 
 from .code import take_private_modules, user_stack_trace
-from .process import (
-    GUARD,
-    HOST_STREAMS,
-    PATCHES,
-    STDERR,
-    STDOUT,
-    Clock,
-    Deadline,
-    Environ,
-    RuntimeLogHandler,
-    _current,
-    current_clock,
-)
+from .guard import GUARD
+from .process import HOST_STREAMS, STDERR, STDOUT, Environ, RuntimeLogHandler
+from .virtualtime import PATCHES, Clock, Deadline, _current, current_clock
 
 __all__ = ["MB_PER_VCPU", "Clock", "Deadline", "Sandbox", "_current", "compute", "current_clock", "marshal", "sandbox"]
 
@@ -95,7 +89,7 @@ class Sandbox:
 class sandbox:
     """Swap in virtual time, the environment's variables, modules, root logger and log capture; save
     what the code changed into ``box`` and restore the host on exit. ``real_time_limit`` arms the
-    real-time guard (:class:`lambdalab.process.RealTimeGuard`).
+    real-time guard (:class:`lambdalab.guard.RealTimeGuard`).
 
     A class rather than a generator: entering and leaving cost a few assignments, and the real-time
     guard never fires inside lambdalab's own frames (a generator's would be ``contextlib``'s)."""

@@ -84,7 +84,7 @@ class Lambda:
     ) -> None:
         """``real_time_limit_s``: real seconds that handler or INIT code may run without finishing before
         it is stopped and reported as timed out (a busy loop never advances the virtual clock;
-        :class:`lambdalab.process.RealTimeGuard`); ``None`` turns the guard off."""
+        :class:`lambdalab.guard.RealTimeGuard`); ``None`` turns the guard off."""
         if real_time_limit_s is not None and not real_time_limit_s > 0:
             raise ValueError(f"real_time_limit_s must be > 0 seconds (or None), not {real_time_limit_s!r}")
         self.sim = sim if sim is not None else Simulation()

@@ -1,4 +1,4 @@
-"""What the Python runtime's process gives handler code (lambdalab.process, lambdalab.runtime, lambdalab.context).
+"""What the Python runtime gives handler code (lambdalab.runtime, process, virtualtime, guard, context).
 
 Each test names the AWS behaviour it checks and where AWS documents it:
 https://docs.aws.amazon.com/lambda/latest/dg/python-context.html (the context object),
