@@ -389,8 +389,16 @@ def fleet_cost(
     run at most ``target_utilisation`` busy; at least ``min_instances`` run for
     redundancy (two Availability Zones), whether or not any request arrives.
     """
-    _check_non_negative("requests", requests)
-    _check_non_negative("duration_ms", duration_ms)
+    for name, value in (
+        ("requests", requests),
+        ("duration_ms", duration_ms),
+        ("peak_to_average", peak_to_average),
+        ("target_utilisation", target_utilisation),
+        ("vcpu_per_request", vcpu_per_request),
+    ):
+        _check_non_negative(name, value)
+    if isinstance(min_instances, bool) or not isinstance(min_instances, int):
+        raise TypeError(f"min_instances must be a whole number, not {min_instances!r}")
     if peak_to_average < 1:
         raise ValueError(f"peak_to_average must be >= 1 (the peak is never below the average), got {peak_to_average}")
     if not 0 < target_utilisation <= 1:
@@ -402,7 +410,14 @@ def fleet_cost(
     peak_rate = requests / SECONDS_PER_MONTH * peak_to_average
     peak_concurrency = peak_rate * duration_ms / 1000
     per_instance = instance.vcpus / vcpu_per_request * target_utilisation
-    count = max(min_instances, math.ceil(peak_concurrency / per_instance - 1e-9))
+    needed = peak_concurrency / per_instance
+    if not needed < 1e15:  # a float's integers stop being exact near 9e15: no such fleet
+        raise ValueError(
+            f"the peak ({peak_concurrency:.3g} requests in flight) needs "
+            f"{f'{needed:.3g}' if needed < math.inf else 'uncountably many'} instances: "
+            "lower requests, duration_ms or peak_to_average, or raise target_utilisation"
+        )
+    count = max(min_instances, math.ceil(needed - 1e-9))
     return FleetBill(instance, count, peak_rate, peak_concurrency, count * instance.usd_per_hour * HOURS_PER_MONTH)
 
 

@@ -76,6 +76,7 @@ FIRST_SEQUENCE = 49590338271490256608559692538361571095921575989136588898
 RETRY_BACKOFF_S = (1.0, 60.0)
 MAX_SHARDS = 20_000  # the default shard quota per account in us-east-1 (provisioned mode)
 _NAME = re.compile(r"[a-zA-Z0-9_.-]{1,128}")
+_CHANGE = {"event_name", "keys", "new_image", "old_image"}
 
 
 @dataclass
@@ -132,6 +133,16 @@ class Stream:
 
     def put_record(self, data: Any, partition_key: str) -> StreamRecord:
         """``PutRecord`` (Kinesis: ``data`` is bytes or text; DynamoDB: a change, see :meth:`put_change`)."""
+        if not isinstance(partition_key, str) or not 1 <= len(partition_key) <= 256:
+            raise InvalidParameterValueException(
+                f"The partition key is a string of 1-256 characters, not {partition_key!r}."
+            )
+        if self.kind == "kinesis" and not isinstance(data, (bytes, bytearray, str)):
+            raise InvalidParameterValueException(
+                f"A Kinesis record's data is bytes or text, not {type(data).__name__}."
+            )
+        if self.kind == "dynamodb" and not (isinstance(data, dict) and set(data) == _CHANGE):
+            raise InvalidParameterValueException("A DynamoDB stream carries table changes: use put_change().")
         record = StreamRecord(
             str(FIRST_SEQUENCE + self.records), partition_key, data, self.aws.sim.now, self.shard_of(partition_key)
         )
@@ -153,6 +164,10 @@ class Stream:
         old_image: dict[str, Any] | None = None,
     ) -> StreamRecord:
         """A DynamoDB table change (``INSERT``, ``MODIFY``, ``REMOVE``) as a stream record."""
+        if event_name not in ("INSERT", "MODIFY", "REMOVE"):
+            raise InvalidParameterValueException(f"event_name is INSERT, MODIFY or REMOVE, not {event_name!r}.")
+        if not isinstance(keys, dict) or not keys:
+            raise InvalidParameterValueException(f"keys is the item's key attributes as a dict, not {keys!r}.")
         change = {"event_name": event_name, "keys": keys, "new_image": new_image, "old_image": old_image}
         return self.put_record(change, json.dumps(keys, sort_keys=True))
 
@@ -224,6 +239,19 @@ class StreamEventSourceMapping(EventSourceMapping):
         starting_position: str = "LATEST",
         enabled: bool = True,
     ) -> None:
+        for name, value in (
+            ("BatchSize", batch_size),
+            ("MaximumBatchingWindowInSeconds", maximum_batching_window_s),
+            ("ParallelizationFactor", parallelization_factor),
+            ("MaximumRetryAttempts", maximum_retry_attempts),
+            ("MaximumRecordAgeInSeconds", maximum_record_age_s),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidParameterValueException(f"{name} must be a whole number, not {value!r}.")
+        if not isinstance(bisect_batch_on_function_error, bool):
+            raise InvalidParameterValueException(
+                f"BisectBatchOnFunctionError must be true or false, not {bisect_batch_on_function_error!r}."
+            )
         if not 1 <= batch_size <= 10_000:
             raise InvalidParameterValueException("BatchSize must be between 1 and 10000.")
         if not 0 <= maximum_batching_window_s <= 300:

@@ -264,3 +264,58 @@ def test_raw_payloads_are_read_as_strict_json(raw: bytes) -> None:
     aws = service()
     with pytest.raises(ll.InvalidRequestContentException, match="Could not parse request body into json"):
         aws.invoke(FunctionName="f", Payload=raw)
+
+
+def test_stream_records_are_checked_when_put_not_when_read() -> None:
+    """Found by tests/test_fuzz.py: bytes put on a DynamoDB stream, or an int on a Kinesis stream, once raised
+    from inside the simulation when the mapping read them."""
+    aws = ll.Lambda()
+    aws.create_function("reader", duration="const:0.1")
+    kinesis, table = aws.create_stream("clicks"), aws.create_stream("orders", kind="dynamodb")
+    for stream in (kinesis, table):
+        aws.create_event_source_mapping(EventSourceArn=stream.arn, FunctionName="reader")
+    for call, message in (
+        (lambda: kinesis.put_record(5, partition_key="k"), "data is bytes or text"),
+        (lambda: kinesis.put_record(b"x", partition_key=""), "partition key is a string of 1-256"),
+        (lambda: kinesis.put_record(b"x", partition_key=7), "partition key is a string of 1-256"),
+        (lambda: table.put_record(b"x", partition_key="k"), "use put_change"),
+        (lambda: table.put_change("UPSERT", {"id": "1"}), "INSERT, MODIFY or REMOVE"),
+        (lambda: table.put_change("INSERT", "1"), "key attributes as a dict"),
+    ):
+        with pytest.raises(InvalidParameterValueException, match=message):
+            call()
+    assert aws.ledger.open == 0
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("BatchSize", 1.5, "BatchSize must be a whole number"),
+        ("ParallelizationFactor", 2.0, "ParallelizationFactor must be a whole number"),
+        ("MaximumRetryAttempts", NAN, "MaximumRetryAttempts must be a whole number"),
+        ("MaximumRecordAgeInSeconds", 60.5, "MaximumRecordAgeInSeconds must be a whole number"),
+        ("BisectBatchOnFunctionError", NAN, "BisectBatchOnFunctionError must be true or false"),
+    ],
+)
+def test_stream_mapping_settings_are_whole_numbers(setting: str, value: object, message: str) -> None:
+    """Found by tests/test_fuzz.py: BatchSize=1.5 once passed the range check and failed inside the simulation."""
+    aws = ll.Lambda()
+    aws.create_function("reader", duration="const:0.1")
+    stream = aws.create_stream("clicks")
+    with pytest.raises(InvalidParameterValueException, match=message):
+        aws.create_event_source_mapping(EventSourceArn=stream.arn, FunctionName="reader", **{setting: value})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"peak_to_average": INF}, "peak_to_average must be a finite number"),
+        ({"target_utilisation": 5e-324}, "needs uncountably many instances"),
+        ({"vcpu_per_request": NAN}, "vcpu_per_request must be a finite number"),
+        ({"min_instances": 2.5}, "min_instances must be a whole number"),
+    ],
+)
+def test_a_fleet_that_cannot_be_counted_is_refused(kwargs: dict[str, Any], message: str) -> None:
+    """Found by tests/test_fuzz.py: an infinite peak once raised OverflowError from math.ceil."""
+    with pytest.raises((ValueError, TypeError), match=message):
+        ll.fleet_cost(1e6, 100.0, **kwargs)
