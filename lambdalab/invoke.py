@@ -141,6 +141,7 @@ class Engine:
         self.trace_ids = random.Random(sim.seed ^ 0x7EACE1D)  # X-Ray trace ids apart, so request ids stay put
         self.real_time_limit_s: float | None = REAL_TIME_LIMIT_S  # the real-time guard (runtime.sandbox)
         self.need_ids = recorder.keep_records or logs is not None
+        self.today, self.sync_payload_bytes = quotas.era is Era.TODAY, quotas.sync_payload_bytes
         self.functions: dict[str, Function] = {}
         self.contexts: dict[str, tuple[FunctionConfig, tuple[str, str, str, str, str]]] = {}  # context constants
         self.asynchronous: AsyncInvoker | None = None  # set by the service
@@ -371,19 +372,19 @@ class Engine:
         )
         handler, box = env.loaded.handler, env.sandbox
         assert box is not None
-        today = self.quotas.era is Era.TODAY
+        today = self.today
         outcome, error_type, function_error, reset = "success", "", None, False
         body: bytes | None = None
         try:
             if req.redo_init:
                 clock.advance(req.redo_init)
-            box.environ.set_later("_X_AMZN_TRACE_ID", lambda: self.trace_header(now))  # made when read
+            box.environ.set_later("_X_AMZN_TRACE_ID", self.trace_header, now)  # made when first read
             with sandbox(clock, box, self.real_time_limit_s):
                 result = handler(req.event, context)
             if clock.expired:  # the code caught the timeout (a bare except): Lambda stops it all the same
                 raise Deadline()
             rid = req.id if today else None
-            body, failure = marshal(result, self.quotas.sync_payload_bytes, rid, box.ensure_ascii)
+            body, failure = marshal(result, self.sync_payload_bytes, rid, box.ensure_ascii)
             if failure is not None:
                 outcome, error_type, function_error = "error", failure["errorType"], "Unhandled"
                 body = json.dumps(failure).encode()

@@ -62,7 +62,7 @@ class Environ(os._Environ):  # type: ignore[type-arg]
 
     def __init__(self, variables: dict[str, str]) -> None:
         super().__init__(dict(variables), _str, _same, _str, _same)
-        self._later: dict[str, Callable[[], str]] = {}
+        self._later: dict[str, tuple[Callable[[Any], str], Any]] = {}
 
     def __getitem__(self, key: str) -> str:
         try:
@@ -70,7 +70,8 @@ class Environ(os._Environ):  # type: ignore[type-arg]
         except KeyError:
             raise KeyError(key) from None
         if value is _LATER:
-            value = self._data[key] = self._later.pop(key)()
+            make, argument = self._later.pop(key)
+            value = self._data[key] = make(argument)
         return value
 
     def __repr__(self) -> str:
@@ -88,11 +89,11 @@ class Environ(os._Environ):  # type: ignore[type-arg]
     def copy(self) -> dict[str, str]:
         return {key: self[key] for key in self._data}
 
-    def set_later(self, key: str, make: Callable[[], str]) -> None:
+    def set_later(self, key: str, make: Callable[[Any], str], argument: Any) -> None:
         """Set a variable as the runtime does before an invocation (``_X_AMZN_TRACE_ID``), its value
-        made by ``make()`` when the code first reads it."""
+        made by ``make(argument)`` when the code first reads it."""
         self._data[key] = _LATER
-        self._later[key] = make
+        self._later[key] = (make, argument)
 
 
 # -- stdout, stderr and the root logger ------------------------------------------------------------------
@@ -199,23 +200,20 @@ class HostStreams:
     loggers reach the function's log. Handlers are found in ``logging``'s list of live handlers,
     looked at again only when that list changes."""
 
-    __slots__ = ("_count", "_handlers", "_swapped")
+    __slots__ = ("_swapped", "count", "watching")
 
     def __init__(self) -> None:
-        self._count = -1
-        self._handlers: list[weakref.ref[logging.Handler]] = []
+        self.count = -1  # len(_HANDLERS) when last looked at
+        self.watching: list[weakref.ref[logging.Handler]] = []  # the StreamHandlers among them
         self._swapped: list[tuple[logging.StreamHandler[Any], Any]] = []
 
     def install(self, out: Any, err: Any) -> None:
-        live = logging._handlerList  # type: ignore[attr-defined]
-        if len(live) != self._count:
-            self._handlers = [
-                ref for ref in live if isinstance(ref(), logging.StreamHandler) and ref() is not logging.lastResort
+        if len(_HANDLERS) != self.count:
+            self.watching = [
+                ref for ref in _HANDLERS if isinstance(ref(), logging.StreamHandler) and ref() is not logging.lastResort
             ]
-            self._count = len(live)
-        if not self._handlers:
-            return
-        for ref in self._handlers:
+            self.count = len(_HANDLERS)
+        for ref in self.watching:
             handler = ref()
             if not isinstance(handler, logging.StreamHandler):
                 continue
@@ -239,3 +237,4 @@ class HostStreams:
 
 
 HOST_STREAMS = HostStreams()
+_HANDLERS: list[weakref.ref[logging.Handler]] = logging._handlerList  # type: ignore[attr-defined]  # every live handler

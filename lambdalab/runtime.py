@@ -42,7 +42,7 @@ from typing import Any
 
 from .code import take_private_modules, user_stack_trace
 from .guard import GUARD
-from .process import HOST_STREAMS, STDERR, STDOUT, Environ, RuntimeLogHandler
+from .process import _HANDLERS, HOST_STREAMS, STDERR, STDOUT, Environ, RuntimeLogHandler
 from .virtualtime import PATCHES, Clock, Deadline, _current, current_clock
 
 __all__ = ["MB_PER_VCPU", "Clock", "Deadline", "Sandbox", "_current", "compute", "current_clock", "marshal", "sandbox"]
@@ -107,7 +107,8 @@ class sandbox:
         self.environ, os.environ = os.environ, box.environ
         self.out, self.err = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = STDOUT, STDERR
-        HOST_STREAMS.install(self.out, self.err)
+        if HOST_STREAMS.watching or len(_HANDLERS) != HOST_STREAMS.count:
+            HOST_STREAMS.install(self.out, self.err)
         self.handlers, root.handlers = root.handlers, box.root_handlers
         self.level = root.level
         if self.level != box.log_level:
