@@ -52,6 +52,7 @@ class Function:
         if (code is None) == (model is None):
             raise ValueError("a function needs either code (Code.from_...) or a duration model, not both")
         self.config = config
+        self.name = config.function_name  # read on every request: an attribute, not a property
         self.code = code
         self.model = model
         self.cold_start = cold_start
@@ -64,10 +65,6 @@ class Function:
         self.created = 0
         self.in_vpc = config.vpc_config is not None
         self.timeout = float(config.timeout)
-
-    @property
-    def name(self) -> str:
-        return self.config.function_name
 
     def take_idle(self) -> ExecutionEnvironment | None:
         """The environment to reuse: provisioned first, then the most recently used."""

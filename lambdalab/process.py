@@ -104,12 +104,7 @@ class LogStream(io.TextIOBase):
     def __init__(self, name: str) -> None:
         super().__init__()
         self.name = name
-        self._buffer = ""
-
-    @property
-    def pending(self) -> bool:
-        """Part of a line is waiting for its end."""
-        return bool(self._buffer)
+        self.pending = ""  # the start of a line, waiting for its end
 
     encoding = "utf-8"
 
@@ -128,18 +123,18 @@ class LogStream(io.TextIOBase):
                 host = getattr(sys, f"__{self.name}__")
             return host.write(text) if host is not None else len(text)
         if "\n" not in text:
-            self._buffer += text
+            self.pending += text
             return len(text)
         clock = _current[-1]
-        *lines, self._buffer = (self._buffer + text).split("\n")
+        *lines, self.pending = (self.pending + text).split("\n")
         for line in lines:
             clock.log(line)
         return len(text)
 
     def flush(self) -> None:
-        if self._buffer and _current:
-            _current[-1].log(self._buffer)
-            self._buffer = ""
+        if self.pending and _current:
+            _current[-1].log(self.pending)
+            self.pending = ""
 
 
 STDOUT = LogStream("stdout")

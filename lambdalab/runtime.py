@@ -129,7 +129,7 @@ class sandbox:
         if root.level != self.level:
             root.setLevel(self.level)
         box.root_handlers, root.handlers = root.handlers, self.handlers
-        if STDOUT.pending or STDERR.pending:
+        if STDOUT.pending or STDERR.pending:  # part of a line: it ends with the run
             STDOUT.flush()
             STDERR.flush()
         if HOST_STREAMS.swapped:
@@ -185,18 +185,22 @@ def _encode_default(value: Any) -> Any:
 _markers: dict[int, Any] = {}  # the encoder's circular-reference check
 
 
-def _encoder(ensure_ascii: bool) -> Callable[[Any, int], Any]:
-    """``json.JSONEncoder(default=..., ensure_ascii=...)``'s C encoder, made once: ``(value, 0)`` gives
-    the JSON text in chunks."""
+def _encoder(ensure_ascii: bool, check_circular: bool) -> Callable[[Any, int], Any]:
+    """``json.JSONEncoder(default=..., ensure_ascii=..., check_circular=...)``'s C encoder, made once:
+    ``(value, 0)`` gives the JSON text in chunks."""
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:  # no C accelerator (PyPy, some Pyodide builds)
         plain = json.JSONEncoder(default=_encode_default, ensure_ascii=ensure_ascii).encode
         return lambda value, level: (plain(value),)
     escape = json.encoder.encode_basestring_ascii if ensure_ascii else json.encoder.encode_basestring
-    return make(_markers, _encode_default, escape, None, ": ", ", ", False, False, True)  # type: ignore[no-any-return]
+    markers = _markers if check_circular else None
+    return make(markers, _encode_default, escape, None, ": ", ", ", False, False, True)  # type: ignore[no-any-return]
 
 
-_ENCODERS = {True: _encoder(True), False: _encoder(False)}
+# Results are encoded without the circular-reference check (it costs a dictionary entry per container);
+# one that recurses too deep is encoded again with it, for the runtime's "Circular reference detected".
+_ENCODERS = {True: _encoder(True, False), False: _encoder(False, False)}
+_CHECKED = {True: _encoder(True, True), False: _encoder(False, True)}
 
 
 def encode_result(result: Any, ensure_ascii: bool = True) -> str:
@@ -204,7 +208,11 @@ def encode_result(result: Any, ensure_ascii: bool = True) -> str:
     number (``Decimal('1.50')`` as ``1.50``, a NaN as ``NaN``), ``NaN``/``Infinity`` allowed, and
     non-ASCII text escaped unless ``ensure_ascii`` is false (python3.12 and later)."""
     try:
-        text = "".join(_ENCODERS[ensure_ascii](result, 0))
+        try:
+            text = "".join(_ENCODERS[ensure_ascii](result, 0))
+        except RecursionError:
+            _placeholders.clear()
+            text = "".join(_CHECKED[ensure_ascii](result, 0))
     except BaseException:
         _markers.clear()
         _placeholders.clear()
