@@ -195,12 +195,12 @@ class HostStreams:
     loggers reach the function's log. Handlers are found in ``logging``'s list of live handlers,
     looked at again only when that list changes."""
 
-    __slots__ = ("_swapped", "count", "watching")
+    __slots__ = ("count", "swapped", "watching")
 
     def __init__(self) -> None:
         self.count = -1  # len(_HANDLERS) when last looked at
         self.watching: list[weakref.ref[logging.Handler]] = []  # the StreamHandlers among them
-        self._swapped: list[tuple[logging.StreamHandler[Any], Any]] = []
+        self.swapped: list[tuple[logging.StreamHandler[Any], Any]] = []  # (handler, its own stream) while code runs
 
     def install(self, out: Any, err: Any) -> None:
         if len(_HANDLERS) != self.count:
@@ -214,21 +214,17 @@ class HostStreams:
                 continue
             stream = handler.stream
             if stream is out or stream is sys.__stdout__:
-                self._swapped.append((handler, stream))
+                self.swapped.append((handler, stream))
                 handler.stream = STDOUT
             elif stream is err or stream is sys.__stderr__:
-                self._swapped.append((handler, stream))
+                self.swapped.append((handler, stream))
                 handler.stream = STDERR
 
-    @property
-    def swapped(self) -> bool:
-        return bool(self._swapped)
-
     def restore(self) -> None:
-        for handler, stream in self._swapped:
+        for handler, stream in self.swapped:
             if handler.stream is STDOUT or handler.stream is STDERR:
                 handler.stream = stream
-        self._swapped.clear()
+        self.swapped.clear()
 
 
 HOST_STREAMS = HostStreams()
