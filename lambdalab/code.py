@@ -98,7 +98,12 @@ class Code:
     @classmethod
     def from_zip(cls, package: str | Path | bytes, quotas: Quotas = QUOTAS_TODAY) -> Code:
         """A deployment package, checked against the 50 MB zipped and 250 MB unzipped quotas."""
-        data = package if isinstance(package, bytes) else Path(package).read_bytes()
+        if isinstance(package, bytes):
+            data = package
+        elif isinstance(package, (str, Path)) and Path(package).is_file():
+            data = Path(package).read_bytes()
+        else:
+            raise InvalidParameterValueException(f"Code package {package!r} is not a zip file's bytes or path.")
         encoded = (len(data) + 2) // 3 * 4  # uploaded base64-encoded in the request body
         limit = -(-quotas.zip_max_bytes * 4 // 3)  # 69905067 for 50 MB
         if encoded > limit:

@@ -397,6 +397,8 @@ def fleet_cost(
         ("vcpu_per_request", vcpu_per_request),
     ):
         _check_non_negative(name, value)
+    if not isinstance(instance, InstanceType):
+        raise TypeError(f"instance is an InstanceType (e.g. lambdalab.pricing.M5_LARGE), not {instance!r}")
     if isinstance(min_instances, bool) or not isinstance(min_instances, int):
         raise TypeError(f"min_instances must be a whole number, not {min_instances!r}")
     if peak_to_average < 1:

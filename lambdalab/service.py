@@ -85,6 +85,8 @@ class Lambda:
         """``real_time_limit_s``: real seconds that handler or INIT code may run without finishing before
         it is stopped and reported as timed out (a busy loop never advances the virtual clock;
         :class:`lambdalab.guard.RealTimeGuard`); ``None`` turns the guard off."""
+        if sim is not None and not isinstance(sim, Simulation):
+            raise TypeError(f"sim is a Simulation (lambdalab.Simulation(seed=...)), not {sim!r}")
         if real_time_limit_s is not None and not real_time_limit_s > 0:
             raise ValueError(f"real_time_limit_s must be > 0 seconds (or None), not {real_time_limit_s!r}")
         self.sim = sim if sim is not None else Simulation()
@@ -245,6 +247,14 @@ class Lambda:
         """Retries (0-2), maximum event age (60 s - 6 h) and destinations of Event invocations."""
         self.function(FunctionName)
         destinations = DestinationConfig or {}
+        if not isinstance(destinations, dict) or any(
+            key not in ("OnSuccess", "OnFailure") or not isinstance(value, dict) or "Destination" not in value
+            for key, value in destinations.items()
+        ):
+            raise InvalidParameterValueException(
+                "DestinationConfig is {'OnSuccess': {'Destination': ARN}, 'OnFailure': {'Destination': ARN}} "
+                f"(either or both), not {DestinationConfig!r}."
+            )
         config = EventInvokeConfig(
             MaximumRetryAttempts,
             MaximumEventAgeInSeconds,
@@ -263,6 +273,10 @@ class Lambda:
     def update_function_configuration(self, FunctionName: str, DeadLetterConfig: dict[str, str]) -> dict[str, Any]:
         """Set the function's dead-letter queue (an SQS queue or SNS topic ARN); other settings are fixed here."""
         self.function(FunctionName)
+        if not isinstance(DeadLetterConfig, dict) or not isinstance(DeadLetterConfig.get("TargetArn"), str):
+            raise InvalidParameterValueException(
+                f"DeadLetterConfig is {{'TargetArn': <an SQS queue's or SNS topic's ARN>}}, not {DeadLetterConfig!r}."
+            )
         target = self.target(DeadLetterConfig["TargetArn"])
         if not target.arn.startswith(("arn:aws:sqs:", "arn:aws:sns:")):
             raise InvalidParameterValueException("A dead-letter queue must be an SQS queue or an SNS topic.")

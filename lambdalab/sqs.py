@@ -124,6 +124,13 @@ class SQSQueue:
 
     def send_message(self, MessageBody: str, MessageAttributes: dict[str, str] | None = None) -> dict[str, str]:
         """``SendMessage``: the message enters the ledger and is visible at once."""
+        if not isinstance(MessageBody, str) or not MessageBody:
+            raise InvalidParameterValueException(f"MessageBody is a non-empty string, not {MessageBody!r}.")
+        attributes = MessageAttributes or {}
+        if not isinstance(attributes, dict) or not all(isinstance(v, str) for v in attributes.values()):
+            raise InvalidParameterValueException(
+                f"MessageAttributes are a dict of names to string values here, not {MessageAttributes!r}."
+            )
         message_id = self._put(MessageBody, MessageAttributes or {}, tracked=True)
         return {"MessageId": message_id, "MD5OfMessageBody": hashlib.md5(MessageBody.encode()).hexdigest()}
 

@@ -319,3 +319,28 @@ def test_a_fleet_that_cannot_be_counted_is_refused(kwargs: dict[str, Any], messa
     """Found by tests/test_fuzz.py: an infinite peak once raised OverflowError from math.ceil."""
     with pytest.raises((ValueError, TypeError), match=message):
         ll.fleet_cost(1e6, 100.0, **kwargs)
+
+
+def test_more_of_the_api_says_what_it_takes() -> None:
+    """Found by probing the public API with wrong types: each was a KeyError, an AttributeError or a
+    FileNotFoundError from inside lambdalab."""
+    aws = service()
+    queue = aws.create_queue("q")
+    for call, error, message in (
+        (lambda: aws.update_function_configuration("f", {}), InvalidParameterValueException, "DeadLetterConfig is"),
+        (lambda: aws.update_function_configuration("f", "arn"), InvalidParameterValueException, "DeadLetterConfig"),
+        (
+            lambda: aws.put_function_event_invoke_config("f", DestinationConfig={"OnFailure": {}}),
+            InvalidParameterValueException,
+            "DestinationConfig is",
+        ),
+        (lambda: ll.Lambda("sim"), TypeError, "sim is a Simulation"),  # type: ignore[arg-type]
+        (lambda: queue.send_message(3), InvalidParameterValueException, "MessageBody is a non-empty string"),
+        (lambda: queue.send_message(""), InvalidParameterValueException, "MessageBody is a non-empty string"),
+        (lambda: queue.send_message("{}", 3), InvalidParameterValueException, "MessageAttributes are a dict"),
+        (lambda: ll.Code.from_zip("no-such.zip"), InvalidParameterValueException, "not a zip file's bytes or path"),
+        (lambda: ll.fleet_cost(1e6, 100.0, instance="m5.large"), TypeError, "instance is an InstanceType"),
+    ):
+        with pytest.raises(error, match=message):
+            call()
+    assert aws.ledger.open == 0
