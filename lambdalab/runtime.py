@@ -232,7 +232,8 @@ def marshal(
     As awslambdaric's ``LambdaMarshaller.marshal_response``
     (https://github.com/aws/aws-lambda-python-runtime-interface-client, ``lambda_runtime_marshaller.py``):
     ``bytes`` are the response as they are; anything else is JSON (:func:`encode_result`), and what
-    cannot be encoded is a ``Runtime.MarshalError``.
+    cannot be encoded is a ``Runtime.MarshalError``. (The runtime's encoder is simplejson's, which
+    also writes a named tuple as an object; here, as with ``json``, it is an array.)
     """
     if isinstance(result, bytes):
         body = result
