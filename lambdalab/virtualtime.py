@@ -235,8 +235,9 @@ class Patches:
     """Puts the virtual clock where code reads the time: the ``time`` functions (:data:`VIRTUAL_TIME`),
     and :class:`VirtualDatetime`/:class:`VirtualDate` wherever code names ``datetime.datetime`` or
     ``datetime.date``: in the ``datetime`` module, and in the globals of every module outside the
-    standard library that did ``from datetime import datetime``. The modules are scanned again only
-    when ``sys.modules`` has grown or shrunk, so a run costs one ``dict.update`` per namespace
+    standard library that did ``from datetime import datetime`` and whose code reads the clock
+    through it (its functions name ``now``, ``utcnow`` or ``today``). The modules are scanned again
+    only when ``sys.modules`` has grown or shrunk, so a run costs one ``dict.update`` per namespace
     patched, on the way in and on the way out."""
 
     __slots__ = ("_count", "_groups")
@@ -260,7 +261,7 @@ class Patches:
                 if value is _real_datetime or value is _real_date:
                     fakes[key] = VirtualDatetime if value is _real_datetime else VirtualDate
                     reals[key] = value
-            if fakes:
+            if fakes and _reads_the_clock(module):
                 groups.append((vars(module), fakes, reals))
         self._groups = groups
         self._count = len(sys.modules)
@@ -277,3 +278,22 @@ class Patches:
 
 
 PATCHES = Patches()
+_CLOCK_NAMES = frozenset({"now", "utcnow", "today"})
+
+
+def _reads_the_clock(module: types.ModuleType) -> bool:
+    """Whether any function or method defined in ``module`` names ``now``, ``utcnow`` or ``today``."""
+    codes: list[types.CodeType] = []
+    for value in list(vars(module).values()):
+        members = list(vars(value).values()) if isinstance(value, type) else [value]
+        for member in members:
+            member = getattr(member, "__func__", member)  # classmethods and staticmethods
+            code = getattr(member, "__code__", None)
+            if isinstance(code, types.CodeType) and getattr(member, "__module__", None) == module.__name__:
+                codes.append(code)
+    while codes:
+        code = codes.pop()
+        if not _CLOCK_NAMES.isdisjoint(code.co_names):
+            return True
+        codes.extend(const for const in code.co_consts if isinstance(const, types.CodeType))
+    return False
