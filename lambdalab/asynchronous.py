@@ -73,11 +73,13 @@ class EventInvokeConfig:
     on_failure: Target | None = None
 
     def check(self, era: Era) -> None:
-        if not isinstance(self.maximum_retry_attempts, int) or not 0 <= self.maximum_retry_attempts <= 2:
+        retries = self.maximum_retry_attempts
+        if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 2:
             raise constraint_error(
                 self.maximum_retry_attempts, "maximumRetryAttempts", "Member must have value between 0 and 2"
             )
-        if not isinstance(self.maximum_event_age_s, int) or not 60 <= self.maximum_event_age_s <= 21600:
+        age = self.maximum_event_age_s
+        if isinstance(age, bool) or not isinstance(age, int) or not 60 <= age <= 21600:
             raise constraint_error(
                 self.maximum_event_age_s, "maximumEventAgeInSeconds", "Member must have value between 60 and 21600"
             )

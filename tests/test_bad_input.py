@@ -344,3 +344,9 @@ def test_more_of_the_api_says_what_it_takes() -> None:
         with pytest.raises(error, match=message):
             call()
     assert aws.ledger.open == 0
+
+
+@pytest.mark.parametrize("setting", ["MaximumRetryAttempts", "MaximumEventAgeInSeconds"])
+def test_event_invoke_settings_are_numbers_not_booleans(setting: str) -> None:
+    with pytest.raises(ll.ValidationException, match="failed to satisfy constraint"):
+        service().put_function_event_invoke_config("f", **{setting: True})
