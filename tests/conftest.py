@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -60,3 +61,12 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def root_logger() -> Iterator[logging.Logger]:
+    """The host's root logger, its level restored after a handler changed it."""
+    root = logging.getLogger()
+    level = root.level
+    yield root
+    root.setLevel(level)

@@ -26,3 +26,17 @@ def call(aws: ll.Lambda, name: str = "f", event: Any = None) -> InvocationResult
 def messages(aws: ll.Lambda, name: str = "f") -> list[str]:
     """The messages of the function's log group, in time order."""
     return [event.message for _, event in aws.log_group(name).events()]
+
+
+SOURCE_FIXED = exact_cold_start(0.25)
+"""A cold start of exactly 0.25 s of INIT, so that times are exact binary fractions."""
+
+
+def source_service(era: str = "today", seed: int = 11, **kwargs: Any) -> ll.Lambda:
+    """A Lambda with the exact cold start; ``sim={...}`` passes settings to the Simulation."""
+    return ll.Lambda(ll.Simulation(seed=seed, **kwargs.pop("sim", {})), era=era, cold_start=SOURCE_FIXED, **kwargs)
+
+
+def create_from_source(aws: ll.Lambda, source: str, name: str = "f", **settings: Any) -> None:
+    """Create function ``name`` from the module text ``source`` (handler ``app.handler``)."""
+    aws.create_function(name, ll.Code.from_source(source, "app.py"), handler="app.handler", **settings)

@@ -18,32 +18,21 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import lambdalab as ll
 from lambdalab.invoke import InvocationResult
-from support import call, exact_cold_start, messages
+from support import call, create_from_source, exact_cold_start, messages, source_service
 
 FIXED = exact_cold_start(0.25)
 
 
-def service(era: str = "today", seed: int = 11, **kwargs: Any) -> ll.Lambda:
-    return ll.Lambda(ll.Simulation(seed=seed), era=era, cold_start=FIXED, **kwargs)
+service = source_service
 
 
-def create(aws: ll.Lambda, source: str, name: str = "f", **settings: Any) -> None:
-    aws.create_function(name, ll.Code.from_source(source, "app.py"), handler="app.handler", **settings)
-
-
-@pytest.fixture
-def root_logger() -> Iterator[logging.Logger]:
-    root = logging.getLogger()
-    level = root.level
-    yield root
-    root.setLevel(level)
+create = create_from_source
 
 
 # -- the context object ---------------------------------------------------------------------------------

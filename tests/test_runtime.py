@@ -7,7 +7,6 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -15,27 +14,16 @@ import pytest
 
 import lambdalab as ll
 from lambdalab.invoke import InvocationResult
-from support import call, exact_cold_start, messages
+from support import call, create_from_source, exact_cold_start, messages, source_service
 
 FIXED = exact_cold_start(0.25)
 """A cold start of exactly 0.25 s of INIT, so that times are exact binary fractions."""
 
 
-def service(era: str = "today", seed: int = 11, **kwargs: Any) -> ll.Lambda:
-    return ll.Lambda(ll.Simulation(seed=seed, **kwargs.pop("sim", {})), era=era, cold_start=FIXED, **kwargs)
+service = source_service
 
 
-def create(aws: ll.Lambda, source: str, name: str = "f", **settings: Any) -> None:
-    aws.create_function(name, ll.Code.from_source(source, "app.py"), handler="app.handler", **settings)
-
-
-@pytest.fixture
-def root_logger() -> Iterator[logging.Logger]:
-    """The host's root logger, its level restored after a handler changed it."""
-    root = logging.getLogger()
-    level = root.level
-    yield root
-    root.setLevel(level)
+create = create_from_source
 
 
 # -- time ----------------------------------------------------------------------------------------------
