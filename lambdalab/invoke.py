@@ -140,6 +140,7 @@ class Engine:
         self.ids = random.Random(sim.seed ^ 0x5EED1D5)  # ids apart, so logging does not change durations
         self.trace_ids = random.Random(sim.seed ^ 0x7EACE1D)  # X-Ray trace ids apart, so request ids stay put
         self.real_time_limit_s: float | None = REAL_TIME_LIMIT_S  # the real-time guard (runtime.sandbox)
+        self.clock_class: type[Clock] = Clock  # what measures a run's virtual time (lambdalab.virtualtime)
         self.need_ids = recorder.keep_records or logs is not None
         self.today, self.sync_payload_bytes = quotas.era is Era.TODAY, quotas.sync_payload_bytes
         self.functions: dict[str, Function] = {}
@@ -264,8 +265,8 @@ class Engine:
         failure: InitError | None = None
         lines: list[tuple[float, str]] = []
         if fn.code is not None:
-            clock = Clock(self.sim.now, float("inf"), self.epoch_unix, fn.vcpus, req.id if req else "")
-            box = Sandbox(fn.environment_variables(env, self.region))
+            clock = self.clock_class(self.sim.now, float("inf"), self.epoch_unix, fn.vcpus, req.id if req else "")
+            box = Sandbox(fn.environment_variables(env, self.region), fn.config.ephemeral_storage)
             try:
                 with sandbox(clock, box, self.real_time_limit_s):
                     env.loaded = fn.code.load(fn.config.handler, env.id)
@@ -359,7 +360,7 @@ class Engine:
     def _run_handler(self, req: _Request, env: ExecutionEnvironment, fn: Function, now: float) -> None:
         assert env.loaded is not None
         deadline = now + fn.timeout
-        clock = Clock(now, deadline, self.epoch_unix, fn.vcpus, req.id)
+        clock = self.clock_class(now, deadline, self.epoch_unix, fn.vcpus, req.id)
         config = fn.config
         known = self.contexts.get(fn.name)
         if known is None or known[0] is not config:  # once per function (and configuration)

@@ -73,12 +73,14 @@ UNESCAPED_JSON_RUNTIMES = frozenset(
 
 class Sandbox:
     """What one execution environment keeps from run to run: its ``os.environ`` (changes included),
-    its root logger's level and handlers, and the modules imported from its code folder."""
+    its root logger's level and handlers, and the modules imported from its code folder.
+    ``storage_mb`` is the size of its ``/tmp`` (the function's ephemeral storage)."""
 
-    __slots__ = ("ensure_ascii", "environ", "log_level", "modules", "path", "root_handlers")
+    __slots__ = ("ensure_ascii", "environ", "log_level", "modules", "path", "root_handlers", "storage_mb")
 
-    def __init__(self, environ: dict[str, str]) -> None:
+    def __init__(self, environ: dict[str, str], storage_mb: int = 512) -> None:
         self.environ = Environ(environ)
+        self.storage_mb = storage_mb
         self.log_level = logging.WARNING  # the runtime's root logger starts at WARNING
         self.root_handlers: list[logging.Handler] = [RuntimeLogHandler()]  # the runtime's one handler
         self.modules: dict[str, types.ModuleType] = {}
