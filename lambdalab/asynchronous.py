@@ -193,7 +193,10 @@ class AsyncInvoker:
 
     def _record(self, req: _Request, result: InvocationResult | None, condition: str) -> dict[str, Any]:
         """The invocation record a destination receives."""
-        response: dict[str, Any] = {"statusCode": result.status_code if result else 429, "executedVersion": "$LATEST"}
+        response: dict[str, Any] = {
+            "statusCode": result.status_code if result else 429,
+            "executedVersion": req.fn.version,
+        }
         if result is not None and result.function_error:
             response["functionError"] = result.function_error
         record = {
@@ -201,7 +204,9 @@ class AsyncInvoker:
             "timestamp": self.engine.sim.iso(),
             "requestContext": {
                 "requestId": req.id.split("#")[0],
-                "functionArn": f"{req.fn.config.arn}:$LATEST",
+                "functionArn": req.invoked_arn
+                if req.invoked_arn != req.fn.config.arn
+                else f"{req.fn.config.arn}:$LATEST",
                 "condition": condition,
                 "approximateInvokeCount": req.attempt,
             },

@@ -91,7 +91,8 @@ class FunctionConfig:
     role: str = f"arn:aws:iam::{DEFAULT_ACCOUNT}:role/lambda-execution-role"
     vpc_config: VpcConfig | None = None
     reserved_concurrency: int | None = None
-    provisioned_concurrency: int = 0
+    """``PutFunctionConcurrency`` at creation. Provisioned concurrency belongs to a published version or
+    alias: :meth:`lambdalab.Lambda.put_provisioned_concurrency_config`."""
     region: str = DEFAULT_REGION
     """Set by the service that creates the function: the Region and account of its endpoint."""
     account_id: str = DEFAULT_ACCOUNT
@@ -169,25 +170,6 @@ def validate(config: FunctionConfig, quotas: Quotas) -> None:
             config.reserved_concurrency,
             "reservedConcurrentExecutions",
             "Member must have value greater than or equal to 0",
-        )
-    if (
-        isinstance(config.provisioned_concurrency, bool)
-        or not isinstance(config.provisioned_concurrency, int)
-        or (config.provisioned_concurrency < 0)
-    ):
-        raise constraint_error(
-            config.provisioned_concurrency,
-            "provisionedConcurrentExecutions",
-            "Member must have value greater than or equal to 0 (1 or more to configure it)",
-        )
-    if config.provisioned_concurrency and quotas.era is Era.SEMINAR_2019:
-        raise InvalidParameterValueException(
-            "Provisioned concurrency is not available in 2019's preset: it launched in December 2019."
-        )
-    if config.reserved_concurrency is not None and config.provisioned_concurrency > config.reserved_concurrency:
-        raise InvalidParameterValueException(
-            f"Provisioned concurrency ({config.provisioned_concurrency}) can't exceed the function's reserved "
-            f"concurrency ({config.reserved_concurrency})."
         )
 
 

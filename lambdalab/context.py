@@ -76,23 +76,19 @@ class LambdaContext:
     @classmethod
     def for_invocation(
         cls,
-        function: tuple[str, str, str, str, str],
+        function: tuple[str, str, str, str],
+        invoked_function_arn: str,
         aws_request_id: str,
         log_stream_name: str,
         deadline: float,
         now: Callable[[], float],
         client_context: Any = None,
     ) -> LambdaContext:
-        """The engine's constructor: ``function`` is (name, version, ARN, memory as text, log group),
-        made once per function."""
+        """The engine's constructor: ``function`` is (name, version, memory as text, log group), made once
+        per version; ``invoked_function_arn`` is the ARN the caller used (with its alias or version, if any)."""
         self = cls.__new__(cls)
-        (
-            self.function_name,
-            self.function_version,
-            self.invoked_function_arn,
-            self.memory_limit_in_mb,
-            self.log_group_name,
-        ) = function
+        self.function_name, self.function_version, self.memory_limit_in_mb, self.log_group_name = function
+        self.invoked_function_arn = invoked_function_arn
         self.aws_request_id = aws_request_id
         self.log_stream_name = log_stream_name
         self.client_context = client_context

@@ -1,9 +1,11 @@
-"""A deployed function: its configuration, its code or duration model, and its environments.
+"""A deployed function version: its configuration, its code or duration model, and its environments.
 
 Idle environments wait in a stack: the most recently used is reused first,
 in O(1), and the others age towards their reaping time. Provisioned
 environments are kept apart and used before on-demand ones
 (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html).
+The ``$LATEST`` version also holds the function's published versions and aliases
+(:mod:`lambdalab.versions`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from .config import FunctionConfig
 from .distributions import Dist
 from .lifecycle import ExecutionEnvironment
 from .runtime import MB_PER_VCPU
+from .versions import LATEST, Alias
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class DurationModel:
 
 
 class Function:
-    """One function as the service holds it."""
+    """One version of a function as the service holds it (``$LATEST`` unless ``version`` is a number)."""
 
     def __init__(
         self,
@@ -48,23 +51,47 @@ class Function:
         model: DurationModel | None,
         cold_start: ColdStartModel,
         memory_used_mb: int,
+        version: str = LATEST,
     ) -> None:
         if (code is None) == (model is None):
             raise ValueError("a function needs either code (Code.from_...) or a duration model, not both")
-        self.config = config
-        self.name = config.function_name  # read on every request: an attribute, not a property
         self.code = code
         self.model = model
         self.cold_start = cold_start
-        self.memory_used_mb = min(memory_used_mb, config.memory_size)
-        self.vcpus = config.memory_size / MB_PER_VCPU
+        self.version = version
+        self.memory_used_request = memory_used_mb
         self.idle: OrderedDict[str, ExecutionEnvironment] = OrderedDict()
         self.idle_provisioned: OrderedDict[str, ExecutionEnvironment] = OrderedDict()
         self.environments: dict[str, ExecutionEnvironment] = {}
         self.provisioned_envs = 0  # provisioned environments in ``environments``, whatever their state
+        self.provisioned_target = 0  # provisioned environments this version should keep
+        self.stale: set[str] = set()  # busy environments of a configuration since replaced: shut down when done
         self.created = 0
+        # $LATEST only: the function's published versions and aliases, and what has changed since the last publish
+        self.published: dict[str, Function] = {}
+        self.aliases: dict[str, Alias] = {}
+        self.next_version = 1
+        self.revision = 0
+        self.published_revision = -1
+        self.description = ""
+        self.provisioned_span: int | None = None  # this version's open entry in the service's provisioned_spans
+        self.configure(config)
+
+    def configure(self, config: FunctionConfig) -> None:
+        """Take a new configuration (``$LATEST`` only; the service shuts down environments of the old one)."""
+        self.config = config
+        self.name = config.function_name  # read on every request: an attribute, not a property
+        self.memory_used_mb = min(self.memory_used_request, config.memory_size)
+        self.vcpus = config.memory_size / MB_PER_VCPU
         self.in_vpc = config.vpc_config is not None
         self.timeout = float(config.timeout)
+        self.arn = config.arn if self.version == LATEST else f"{config.arn}:{self.version}"
+        """The version's ARN: unqualified for ``$LATEST`` (as ``GetFunction`` gives it), qualified for a number."""
+        self.context_constants = (self.name, self.version, str(config.memory_size), config.log_group_name)
+
+    def snapshot(self, version: str) -> Function:
+        """A published version: this configuration and code, frozen."""
+        return Function(self.config, self.code, self.model, self.cold_start, self.memory_used_request, version)
 
     def take_idle(self) -> ExecutionEnvironment | None:
         """The environment to reuse: provisioned first, then the most recently used."""
@@ -100,7 +127,7 @@ class Function:
             "AWS_EXECUTION_ENV": runtime_name,
             "AWS_LAMBDA_FUNCTION_NAME": c.function_name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(c.memory_size),
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_VERSION": self.version,
             "AWS_LAMBDA_INITIALIZATION_TYPE": "provisioned-concurrency" if env.provisioned else "on-demand",
             "AWS_LAMBDA_LOG_GROUP_NAME": c.log_group_name,
             "AWS_LAMBDA_LOG_STREAM_NAME": env.log_stream_name,

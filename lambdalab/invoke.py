@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from . import logs as logfmt
 from .code import InitError
 from .concurrency import ConcurrencyManager
-from .config import FunctionConfig
 from .context import LambdaContext
 from .function import Function
 from .lifecycle import EnvState, ExecutionEnvironment
@@ -64,6 +63,8 @@ class InvocationResult:
     outcome: str
     error_type: str
     throttle_reason: str | None = None
+    version: str = "$LATEST"
+    """The version that ran (``ExecutedVersion``)."""
 
     def json(self) -> Any:
         """The response payload, decoded (``None`` when there is none)."""
@@ -83,6 +84,7 @@ class _Request:
         "fn",
         "id",
         "init_duration",
+        "invoked_arn",
         "pooled",
         "raw",
         "received",
@@ -117,6 +119,7 @@ class _Request:
         self.start = 0.0  # when INVOKE began
         self.tail_lines: list[str] = []
         self.client_context: Any = None  # Invoke's ClientContext for the handler (synchronous requests only)
+        self.invoked_arn = fn.config.arn  # the ARN the caller named: qualified when it gave a version or alias
 
 
 class Engine:
@@ -143,8 +146,6 @@ class Engine:
         self.clock_class: type[Clock] = Clock  # what measures a run's virtual time (lambdalab.virtualtime)
         self.need_ids = recorder.keep_records or logs is not None
         self.today, self.sync_payload_bytes = quotas.era is Era.TODAY, quotas.sync_payload_bytes
-        self.functions: dict[str, Function] = {}
-        self.contexts: dict[str, tuple[FunctionConfig, tuple[str, str, str, str, str]]] = {}  # context constants
         self.asynchronous: AsyncInvoker | None = None  # set by the service
 
     # -- ids -------------------------------------------------------------------------------------------
@@ -160,8 +161,8 @@ class Engine:
         bits = f"{self.trace_ids.getrandbits(160):040x}"
         return f"Root=1-{int(self.epoch_unix + at):08x}-{bits[:24]};Parent={bits[24:]};Sampled=0"
 
-    def _stream_name(self) -> str:
-        return f"{self.sim.datetime():%Y/%m/%d}/[$LATEST]{self.ids.getrandbits(128):032x}"
+    def _stream_name(self, version: str) -> str:
+        return f"{self.sim.datetime():%Y/%m/%d}/[{version}]{self.ids.getrandbits(128):032x}"
 
     # -- entry -----------------------------------------------------------------------------------------
     def submit(
@@ -173,11 +174,15 @@ class Engine:
         tail: bool,
         callback: Callable[[InvocationResult], object] | None,
         client_context: Any = None,
+        invoked_arn: str | None = None,
     ) -> _Request:
-        """A request arriving now. Sync and DryRun start at once; Event is queued."""
+        """A request arriving now for the version ``fn``. Sync and DryRun start at once; Event is queued.
+        ``invoked_arn`` is the function's ARN as the caller named it (qualified with the alias or version)."""
         request_id = self.new_id() if self.need_ids or fn.code is not None or kind != REQUEST_RESPONSE else ""
         req = _Request(fn, raw, event, kind, tail, self.sim.now, request_id, callback)
         req.client_context = client_context
+        if invoked_arn is not None:
+            req.invoked_arn = invoked_arn
         if kind == DRY_RUN:
             self._finish(req, 204, None, None, "", 0.0, 0.0, "dry_run", "")
         elif kind == EVENT:
@@ -186,13 +191,6 @@ class Engine:
         else:
             self._arrive(req)
         return req
-
-    def invoke_batch(
-        self, fn: Function, records: list[dict[str, Any]], callback: Callable[[InvocationResult], object]
-    ) -> None:
-        """An event source mapping's synchronous invocation with ``{"Records": records}``."""
-        event = {"Records": records}
-        self.submit(fn, json.dumps(event).encode(), event, REQUEST_RESPONSE, False, callback)
 
     def later(self, delay: float, req: _Request) -> None:
         """Attempt ``req`` after ``delay`` (asynchronous events and their retries)."""
@@ -203,6 +201,7 @@ class Engine:
         event = req.event if req.fn.code is None else json.loads(req.raw or b"null")
         again = _Request(req.fn, req.raw, event, req.type, req.tail, self.sim.now, request_id or req.id, req.callback)
         again.received, again.attempt, again.backoff = req.received, req.attempt, req.backoff
+        again.invoked_arn = req.invoked_arn
         return again
 
     def _arrive(self, req: _Request) -> None:
@@ -222,7 +221,7 @@ class Engine:
             return self._throttled(req, reason)
         req.env, req.pooled, req.cold = self._create(fn, provisioned=False), pooled, True
         delay = fn.cold_start.platform_delay(self.sim.rng, fn.in_vpc)
-        self.sim.schedule(delay, lambda: self._init(req.env, req))  # type: ignore[arg-type]
+        self.sim.schedule(delay, lambda: self._init(fn, req.env, req))  # type: ignore[arg-type]
 
     def _throttled(self, req: _Request, reason: str) -> None:
         self.recorder.throttle_attempts += 1
@@ -234,7 +233,7 @@ class Engine:
         env_id = self.new_id() if self.need_ids or fn.code is not None else str(fn.created)
         env = ExecutionEnvironment(env_id, fn.name, self.sim.now, provisioned=provisioned)
         if self.need_ids or fn.code is not None:
-            env.log_stream_name = self._stream_name()
+            env.log_stream_name = self._stream_name(fn.version)
         fn.environments[env_id] = env
         fn.provisioned_envs += provisioned
         self.recorder.env_change(self.sim.now, 1, 1)
@@ -244,13 +243,13 @@ class Engine:
         """Start one provisioned-concurrency environment: INIT now, then idle until used."""
         env = self._create(fn, provisioned=True)
         delay = fn.cold_start.platform_delay(self.sim.rng, fn.in_vpc)
-        self.sim.schedule(delay, lambda: self._init(env, None))
+        self.sim.schedule(delay, lambda: self._init(fn, env, None))
 
     def retire_provisioned(self, fn: Function) -> None:
         """Shut down idle provisioned environments beyond the function's provisioned concurrency, least recently
         used first, once it is lowered or removed; busy or initialising ones follow when they become idle
         (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html)."""
-        surplus = fn.provisioned_envs - self.concurrency.functions[fn.name].provisioned
+        surplus = fn.provisioned_envs - fn.provisioned_target
         while surplus > 0 and fn.idle_provisioned:
             env = fn.idle_provisioned.popitem(last=False)[1]
             env.to(EnvState.SHUT_DOWN)
@@ -258,9 +257,19 @@ class Engine:
             self.recorder.env_change(self.sim.now, -1, 0)
             surplus -= 1
 
-    def _init(self, env: ExecutionEnvironment, req: _Request | None) -> None:
+    def retire_stale(self, fn: Function) -> None:
+        """A new configuration or code: shut down the idle environments of the old one now, and the busy ones
+        when they finish, so that every later request runs in an environment of the new one."""
+        for env in list(fn.environments.values()):
+            if env.state is EnvState.IDLE:
+                env.to(EnvState.SHUT_DOWN)
+                fn.discard(env)
+                self.recorder.env_change(self.sim.now, -1, 0)
+            else:
+                fn.stale.add(env.id)
+
+    def _init(self, fn: Function, env: ExecutionEnvironment, req: _Request | None) -> None:
         env.to(EnvState.INITIALIZING)
-        fn = self.functions[env.function_name]
         duration = fn.init_duration(self.sim.rng)
         failure: InitError | None = None
         lines: list[tuple[float, str]] = []
@@ -287,20 +296,20 @@ class Engine:
             lines.append(
                 (self.sim.now + cap, f"INIT_REPORT Init Duration: {cap * 1000:.2f} ms\tPhase: init\tStatus: timeout")
             )
-            self.sim.schedule(cap, lambda: self._initialised(env, req, None, lines))
+            self.sim.schedule(cap, lambda: self._initialised(fn, env, req, None, lines))
             return
         if req is not None:
             req.init_duration = duration
-        self.sim.schedule(duration, lambda: self._initialised(env, req, failure, lines))
+        self.sim.schedule(duration, lambda: self._initialised(fn, env, req, failure, lines))
 
     def _initialised(
         self,
+        fn: Function,
         env: ExecutionEnvironment,
         req: _Request | None,
         failure: InitError | None,
         lines: list[tuple[float, str]],
     ) -> None:
-        fn = self.functions[env.function_name]
         self._log_lines(fn, env, lines, req)
         if failure is not None:
             payload: dict[str, Any] = {"errorMessage": failure.message, "errorType": failure.error_type}
@@ -313,7 +322,7 @@ class Engine:
             self.recorder.env_change(self.sim.now, -1, -1)
             if req is None:  # a provisioned environment failed INIT: nothing to answer
                 return
-            self._log(fn, env, logfmt.start_line(req.id), req=req)
+            self._log(fn, env, logfmt.start_line(req.id, fn.version), req=req)
             self._respond(
                 req,
                 self.sim.now,
@@ -339,7 +348,7 @@ class Engine:
         env.invocations += 1
         req.start = now
         if self.logs is not None:
-            self._log(fn, env, logfmt.start_line(req.id), req=req)
+            self._log(fn, env, logfmt.start_line(req.id, fn.version), req=req)
         model = fn.model
         if model is not None:
             duration = model.duration.sample(self.sim.rng) + req.redo_init
@@ -361,15 +370,8 @@ class Engine:
         assert env.loaded is not None
         deadline = now + fn.timeout
         clock = self.clock_class(now, deadline, self.epoch_unix, fn.vcpus, req.id)
-        config = fn.config
-        known = self.contexts.get(fn.name)
-        if known is None or known[0] is not config:  # once per function (and configuration)
-            known = self.contexts[fn.name] = (
-                config,
-                (config.function_name, "$LATEST", config.arn, str(config.memory_size), config.log_group_name),
-            )
         context = LambdaContext.for_invocation(
-            known[1], req.id, env.log_stream_name, deadline, clock.now, req.client_context
+            fn.context_constants, req.invoked_arn, req.id, env.log_stream_name, deadline, clock.now, req.client_context
         )
         handler, box = env.loaded.handler, env.sandbox
         assert box is not None
@@ -463,11 +465,12 @@ class Engine:
             self._log_report(req, fn, env, duration, billed_ms, cold_init, outcome)
         if env.state is not EnvState.INVOKING:
             pass  # INIT failed: the environment is already gone
-        elif reset:  # a timeout or a crash resets the environment
+        elif reset or (fn.stale and env.id in fn.stale):  # a timeout or a crash resets it; a stale one goes
+            fn.stale.discard(env.id)
             env.to(EnvState.SHUT_DOWN)
             fn.discard(env)
             self.recorder.env_change(now, -1, -1)
-            if env.provisioned and fn.provisioned_envs < self.concurrency.functions[fn.name].provisioned:
+            if env.provisioned and fn.provisioned_envs < fn.provisioned_target:
                 self.provision(fn)  # Lambda keeps the provisioned count: a fresh environment replaces it
         else:
             env.to(EnvState.IDLE)
@@ -528,6 +531,8 @@ class Engine:
             req.fn.config.memory_size,
             outcome,
             error_type,
+            req.fn.version,
+            req.env is not None and req.env.provisioned,
         )
         if req.callback is None and req.type != EVENT:
             return
@@ -550,6 +555,7 @@ class Engine:
             outcome,
             error_type,
             reason,
+            req.fn.version,
         )
         if req.type == EVENT:
             assert self.asynchronous is not None

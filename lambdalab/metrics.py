@@ -40,6 +40,8 @@ COLUMNS = (
     "memory_mb",
     "outcome",
     "error_type",
+    "version",
+    "provisioned",
 )
 _BUCKETS_PER_E = 200  # histogram resolution: exp(1/200) - 1 = 0.5 %
 
@@ -56,6 +58,7 @@ class Recorder:
         self.throttle_attempts = 0
         self.billed_gb_seconds = 0.0
         self.billed_requests = 0
+        self.provisioned_gb_seconds = 0.0  # billed GB-seconds of requests that provisioned environments served
         self.latency_histogram: Counter[int] = Counter()
         self.latency_sums: dict[int, float] = {}
         self.latencies: list[float] = []
@@ -105,8 +108,10 @@ class Recorder:
         memory_mb: int,
         outcome: str,
         error_type: str,
+        version: str = "$LATEST",
+        provisioned: bool = False,
     ) -> None:
-        """The one final record of a request."""
+        """The one final record of a request: ``version`` ran it, in a provisioned environment or not."""
         self.requests_total += 1
         self.outcomes[outcome] += 1
         if cold:
@@ -114,6 +119,8 @@ class Recorder:
         if billed_ms:
             self.billed_gb_seconds += billed_ms * memory_mb / 1_024_000
             self.billed_requests += 1
+            if provisioned:
+                self.provisioned_gb_seconds += billed_ms * memory_mb / 1_024_000
         if outcome not in ("throttled", "dropped", "dry_run"):
             latency_ms = (end - arrival) * 1000
             if self.keep_records:
@@ -142,6 +149,8 @@ class Recorder:
                     memory_mb,
                     outcome,
                     error_type,
+                    version,
+                    provisioned,
                 ),
                 strict=True,
             ):

@@ -15,8 +15,11 @@ waiting, for traffic. API reference: https://docs.aws.amazon.com/lambda/latest/a
 from __future__ import annotations
 
 import json
+import math
+import random
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from .accounting import Ledger
@@ -25,7 +28,7 @@ from .client_context import client_context, decode
 from .code import Code
 from .coldstart import ColdStartModel, cold_start_model
 from .concurrency import ConcurrencyManager
-from .config import DEFAULT_ACCOUNT, FunctionConfig, placed, validate, with_defaults
+from .config import DEFAULT_ACCOUNT, FunctionConfig, VpcConfig, placed, validate, with_defaults
 from .destinations import EventBus, SNSTopic, Target
 from .distributions import Dist
 from .errors import (
@@ -40,15 +43,17 @@ from .errors import (
 )
 from .function import DurationModel, Function
 from .invoke import DRY_RUN, EVENT, REAL_TIME_LIMIT_S, REQUEST_RESPONSE, Engine, InvocationResult
+from .lifecycle import EnvState
 from .logs import CloudWatchLogs
 from .mappings import parameters as mapping_parameters
 from .metrics import Recorder
-from .pricing import usage_cost
+from .pricing import PROVISIONED_BILLING_S, Architecture, price_sheet, usage_cost
 from .quotas import Era, quotas
 from .runtime import _current
 from .sim import Simulation
 from .sqs import SQSEventSourceMapping, SQSQueue
 from .streams import Stream, StreamEventSourceMapping
+from .versions import FUNCTION_NAME, LATEST, FunctionRef, make_alias, parse_function_name
 
 
 class StreamingBody:
@@ -105,7 +110,11 @@ class Lambda:
         self.logs = CloudWatchLogs() if logs else None
         self.engine = Engine(self.sim, self.quotas, self.concurrency, self.recorder, self.logs, region)
         self.engine.real_time_limit_s = real_time_limit_s
-        self.functions = self.engine.functions
+        self.functions: dict[str, Function] = {}  # by name: each function's $LATEST, which holds its versions
+        self.routing = random.Random(self.sim.seed ^ 0xA11A5)  # weighted aliases, apart from the other draws
+        self.provisioned: dict[tuple[str, str], int] = {}  # (function, version or alias) -> environments
+        self.provisioned_spans: list[tuple[float, float | None, int, int, Architecture]] = []
+        """Provisioned concurrency configured: (from, to or None while it lasts, environments, MB, architecture)."""
         self.ledger = Ledger(keep_records)
         self.asynchronous = AsyncInvoker(self.engine, self.ledger)
         self.engine.asynchronous = self.asynchronous
@@ -157,67 +166,403 @@ class Lambda:
         fn = Function(config, code, model, cold_start or self.cold_start, memory_used_mb)
         self.concurrency.add(fn.name, config.reserved_concurrency, 0, self.sim.now)
         self.functions[fn.name] = fn
-        if config.provisioned_concurrency:
-            try:
-                self.put_provisioned_concurrency_config(fn.name, config.provisioned_concurrency)
-            except LambdaError:  # a refused create leaves nothing behind
-                del self.functions[fn.name]
-                self.concurrency.remove(fn.name)
-                raise
         return fn
 
     def function(self, name: str) -> Function:
+        """The function (its ``$LATEST``) named by a name or an unqualified ARN."""
+        return self._latest(self._ref(name))
+
+    def _ref(self, name: object, qualifier: object = None) -> FunctionRef:
+        return parse_function_name(name, self.region, self.account_id, qualifier)
+
+    def _latest(self, ref: FunctionRef) -> Function:
         try:
-            return self.functions[name]
+            return self.functions[ref.name]
         except KeyError:
             raise ResourceNotFoundException(
-                f"Function not found: arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
+                f"Function not found: arn:aws:lambda:{self.region}:{self.account_id}:function:{ref.name}"
             ) from None
 
+    def _version(self, latest: Function, qualifier: str) -> Function:
+        """The version that ``qualifier`` (a version number, ``$LATEST`` or an alias) names, for requests
+        (an alias with weights draws one of its two versions)."""
+        if qualifier == LATEST:
+            return latest
+        alias = latest.aliases.get(qualifier)
+        if alias is not None:
+            qualifier = alias.pick(self.routing)
+            if qualifier == LATEST:
+                return latest
+        version = latest.published.get(qualifier)
+        if version is None:
+            raise ResourceNotFoundException(f"Function not found: {latest.config.arn}:{qualifier}")
+        return version
+
+    def route(self, FunctionName: str, Qualifier: str | None = None) -> tuple[Function, str]:
+        """The version that serves one request to ``FunctionName`` (and ``Qualifier``), and the ARN the
+        handler's context sees as ``invoked_function_arn``: qualified when the caller named a version or alias."""
+        ref = self._ref(FunctionName, Qualifier)
+        latest = self._latest(ref)
+        if ref.qualifier is None:
+            return latest, latest.config.arn
+        return self._version(latest, ref.qualifier), f"{latest.config.arn}:{ref.qualifier}"
+
+    def function_arn(self, FunctionName: str) -> str:
+        """The ARN of what ``FunctionName`` names: the function's, or its version's or alias's."""
+        ref = self._ref(FunctionName)
+        latest = self._latest(ref)
+        if ref.qualifier is not None:
+            self._check_qualifier(latest, ref.qualifier)
+            return f"{latest.config.arn}:{ref.qualifier}"
+        return latest.config.arn
+
+    def _check_qualifier(self, latest: Function, qualifier: str) -> None:
+        if qualifier != LATEST and qualifier not in latest.published and qualifier not in latest.aliases:
+            raise ResourceNotFoundException(f"Function not found: {latest.config.arn}:{qualifier}")
+
+    def _unqualified(self, FunctionName: str, operation: str) -> Function:
+        """The ``$LATEST`` that an operation on the unpublished version changes; a version or alias is refused."""
+        ref = self._ref(FunctionName)
+        if ref.qualifier not in (None, LATEST):
+            raise InvalidParameterValueException(
+                f"Current operation does not support versions other than $LATEST. Please set version to $LATEST "
+                f"or do not set a version in your request. ({operation})"
+            )
+        return self._latest(ref)
+
     def put_function_concurrency(self, FunctionName: str, ReservedConcurrentExecutions: int) -> dict[str, int]:
-        """Reserve concurrency for a function; 0 throttles every request (the console's throttle button)."""
-        self.function(FunctionName)
+        """Reserve concurrency for a function (all its versions); 0 throttles every request (the console's
+        throttle button)."""
+        fn = self._unqualified(FunctionName, "PutFunctionConcurrency")
         value = ReservedConcurrentExecutions
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InvalidParameterValueException(f"ReservedConcurrentExecutions must be an integer >= 0, not {value!r}")
-        self.concurrency.set_reserved(FunctionName, value)
+        self.concurrency.set_reserved(fn.name, value)
         return {"ReservedConcurrentExecutions": value}
 
     def delete_function_concurrency(self, FunctionName: str) -> None:
-        self.function(FunctionName)
-        self.concurrency.set_reserved(FunctionName, None)
+        fn = self._unqualified(FunctionName, "DeleteFunctionConcurrency")
+        self.concurrency.set_reserved(fn.name, None)
 
+    # -- versions and aliases (lambdalab.versions) -------------------------------------------------------
+    def configuration(self, fn: Function) -> dict[str, Any]:
+        """A version's ``FunctionConfiguration``, as ``GetFunctionConfiguration`` answers
+        (https://docs.aws.amazon.com/lambda/latest/api/API_FunctionConfiguration.html)."""
+        c = fn.config
+        answer: dict[str, Any] = {
+            "FunctionName": c.function_name,
+            "FunctionArn": fn.arn,
+            "Runtime": c.runtime,
+            "Role": c.role,
+            "Handler": c.handler,
+            "Description": fn.description,
+            "Timeout": c.timeout,
+            "MemorySize": c.memory_size,
+            "Version": fn.version,
+            "Environment": {"Variables": dict(c.environment)},
+            "EphemeralStorage": {"Size": c.ephemeral_storage},
+            "Architectures": [str(getattr(c.architecture, "value", c.architecture))],
+            "State": "Active",
+            "LastUpdateStatus": "Successful",
+            "RevisionId": f"{fn.name}-{fn.revision}",
+        }
+        if c.vpc_config is not None:
+            answer["VpcConfig"] = {
+                "SubnetIds": list(c.vpc_config.subnet_ids),
+                "SecurityGroupIds": list(c.vpc_config.security_group_ids),
+            }
+        dead_letter = self.asynchronous.dead_letter.get(c.function_name)
+        if dead_letter is not None:
+            answer["DeadLetterConfig"] = {"TargetArn": dead_letter.arn}
+        return answer
+
+    def get_function_configuration(self, FunctionName: str, Qualifier: str | None = None) -> dict[str, Any]:
+        """The configuration of ``$LATEST``, or of the version that a version number or alias names."""
+        ref = self._ref(FunctionName, Qualifier)
+        latest = self._latest(ref)
+        if ref.qualifier is None or ref.qualifier == LATEST:
+            return self.configuration(latest)
+        alias = latest.aliases.get(ref.qualifier)
+        version = latest.published.get(alias.function_version if alias else ref.qualifier)
+        if version is None:
+            raise ResourceNotFoundException(f"Function not found: {latest.config.arn}:{ref.qualifier}")
+        return self.configuration(version)
+
+    def update_function_configuration(self, FunctionName: str, **settings: Any) -> dict[str, Any]:
+        """``UpdateFunctionConfiguration`` of ``$LATEST``, with the API's parameter names: ``MemorySize``,
+        ``Timeout``, ``Environment={"Variables": {...}}``, ``Handler``, ``Runtime``, ``Role``, ``Description``,
+        ``VpcConfig={"SubnetIds": [...], "SecurityGroupIds": [...]}``, ``EphemeralStorage={"Size": MB}``,
+        ``DeadLetterConfig={"TargetArn": <SQS queue or SNS topic>}``. Checked as ``CreateFunction`` checks
+        them; nothing changes if one is refused. The new configuration gets new execution environments, as
+        on AWS: idle ones of the old configuration shut down now, busy ones when their request ends
+        (https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html). Published
+        versions keep theirs."""
+        fn = self._unqualified(FunctionName, "UpdateFunctionConfiguration")
+        unknown = sorted(set(settings) - _CONFIG_FIELDS.keys() - {"Description", "DeadLetterConfig"})
+        if unknown:
+            raise InvalidParameterValueException(
+                f"Unknown parameter {', '.join(unknown)}: UpdateFunctionConfiguration takes "
+                f"{', '.join(sorted([*_CONFIG_FIELDS, 'Description', 'DeadLetterConfig']))}."
+            )
+        changes = {
+            _CONFIG_FIELDS[key]: _config_value(key, value) for key, value in settings.items() if key in _CONFIG_FIELDS
+        }
+        config = replace(fn.config, **changes)
+        validate(config, self.quotas)
+        description = settings.get("Description", fn.description)
+        if not isinstance(description, str) or len(description) > 256:
+            raise InvalidParameterValueException("Description is text of at most 256 characters.")
+        if "DeadLetterConfig" in settings:
+            self._set_dead_letter(fn, settings["DeadLetterConfig"])
+        fn.description = description
+        if changes:
+            fn.configure(config)
+            fn.revision += 1
+            self.engine.retire_stale(fn)
+        return self.configuration(fn)
+
+    def _set_dead_letter(self, fn: Function, config: object) -> None:
+        if not isinstance(config, dict) or not isinstance(config.get("TargetArn"), str):
+            raise InvalidParameterValueException(
+                f"DeadLetterConfig is {{'TargetArn': <an SQS queue's or SNS topic's ARN>}}, not {config!r}."
+            )
+        target = self.target(config["TargetArn"])
+        if not target.arn.startswith(("arn:aws:sqs:", "arn:aws:sns:")):
+            raise InvalidParameterValueException("A dead-letter queue must be an SQS queue or an SNS topic.")
+        self.asynchronous.dead_letter[fn.name] = target
+
+    def update_function_code(
+        self,
+        FunctionName: str,
+        ZipFile: bytes | None = None,
+        Publish: bool = False,
+        *,
+        code: Code | Callable[[Any, Any], Any] | None = None,
+    ) -> dict[str, Any]:
+        """``UpdateFunctionCode`` of ``$LATEST``: a deployment package's bytes (``ZipFile``), or (lambdalab's
+        own) ``code=`` a :class:`Code` or a handler function. New code gets new execution environments, as a
+        new configuration does; ``Publish=True`` publishes a version of it at once
+        (https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionCode.html)."""
+        fn = self._unqualified(FunctionName, "UpdateFunctionCode")
+        if (ZipFile is None) == (code is None):
+            raise InvalidParameterValueException("Give the new code: ZipFile=<a zip file's bytes>, or code=...")
+        if fn.model is not None:
+            raise InvalidParameterValueException(
+                f"{fn.name} is a statistical function (a duration model, no code): create a function with code."
+            )
+        if not isinstance(Publish, bool):
+            raise InvalidParameterValueException(f"Publish is True or False, not {Publish!r}.")
+        new = Code.from_zip(ZipFile, self.quotas) if ZipFile is not None else code
+        fn.code = new if isinstance(new, Code) else Code.from_callable(new)  # type: ignore[arg-type]
+        fn.revision += 1
+        self.engine.retire_stale(fn)
+        return self.publish_version(fn.name) if Publish else self.configuration(fn)
+
+    def publish_version(self, FunctionName: str, Description: str | None = None) -> dict[str, Any]:
+        """``PublishVersion``: freeze ``$LATEST``'s code and configuration as the next version number.
+        If nothing has changed since the last version, that version is returned and none is made
+        (https://docs.aws.amazon.com/lambda/latest/api/API_PublishVersion.html)."""
+        fn = self._unqualified(FunctionName, "PublishVersion")
+        if Description is not None and (not isinstance(Description, str) or len(Description) > 256):
+            raise InvalidParameterValueException("Description is text of at most 256 characters.")
+        if fn.published_revision == fn.revision and fn.published:
+            return self.configuration(fn.published[str(fn.next_version - 1)])
+        version = fn.snapshot(str(fn.next_version))
+        version.description = fn.description if Description is None else Description
+        fn.published[version.version] = version
+        fn.next_version += 1
+        fn.published_revision = fn.revision
+        return self.configuration(version)
+
+    def list_versions_by_function(self, FunctionName: str) -> dict[str, Any]:
+        fn = self._unqualified(FunctionName, "ListVersionsByFunction")
+        return {"Versions": [self.configuration(fn), *(self.configuration(v) for v in fn.published.values())]}
+
+    def create_alias(
+        self,
+        FunctionName: str,
+        Name: str,
+        FunctionVersion: str,
+        Description: str = "",
+        RoutingConfig: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """``CreateAlias``: a name for a version, optionally sending ``RoutingConfig``'s share of the
+        requests to a second version (:mod:`lambdalab.versions`)."""
+        fn = self._unqualified(FunctionName, "CreateAlias")
+        alias = make_alias(Name, FunctionVersion, RoutingConfig, Description, set(fn.published))
+        if alias.name in fn.aliases:
+            raise ResourceConflictException(f"Alias already exists: {fn.config.arn}:{alias.name}")
+        fn.aliases[alias.name] = alias
+        return self._alias_answer(fn, alias.name)
+
+    def update_alias(
+        self,
+        FunctionName: str,
+        Name: str,
+        FunctionVersion: str | None = None,
+        Description: str | None = None,
+        RoutingConfig: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """``UpdateAlias``: point it elsewhere, or change its routing (``RoutingConfig={}`` removes the second
+        version). Provisioned concurrency on the alias moves with it."""
+        fn = self._unqualified(FunctionName, "UpdateAlias")
+        old = self._alias(fn, Name)
+        alias = make_alias(
+            Name,
+            old.function_version if FunctionVersion is None else FunctionVersion,
+            old.routing_config if RoutingConfig is None else RoutingConfig,
+            old.description if Description is None else Description,
+            set(fn.published),
+        )
+        fn.aliases[Name] = alias
+        if (fn.name, Name) in self.provisioned:
+            try:
+                self._allocate(fn)
+            except LambdaError:
+                fn.aliases[Name] = old
+                raise
+        return self._alias_answer(fn, Name)
+
+    def get_alias(self, FunctionName: str, Name: str) -> dict[str, Any]:
+        fn = self._unqualified(FunctionName, "GetAlias")
+        self._alias(fn, Name)
+        return self._alias_answer(fn, Name)
+
+    def list_aliases(self, FunctionName: str) -> dict[str, Any]:
+        fn = self._unqualified(FunctionName, "ListAliases")
+        return {"Aliases": [self._alias_answer(fn, name) for name in fn.aliases]}
+
+    def delete_alias(self, FunctionName: str, Name: str) -> None:
+        fn = self._unqualified(FunctionName, "DeleteAlias")
+        self._alias(fn, Name)
+        del fn.aliases[Name]
+        if self.provisioned.pop((fn.name, Name), None) is not None:
+            self._allocate(fn)
+
+    def _alias(self, fn: Function, name: str) -> Any:
+        alias = fn.aliases.get(name) if isinstance(name, str) else None
+        if alias is None:
+            raise ResourceNotFoundException(f"Alias not found: {fn.config.arn}:{name}")
+        return alias
+
+    def _alias_answer(self, fn: Function, name: str) -> dict[str, Any]:
+        alias = fn.aliases[name]
+        answer: dict[str, Any] = {
+            "AliasArn": f"{fn.config.arn}:{alias.name}",
+            "Name": alias.name,
+            "FunctionVersion": alias.function_version,
+            "Description": alias.description,
+        }
+        if alias.routing_config:
+            answer["RoutingConfig"] = alias.routing_config
+        return answer
+
+    # -- provisioned concurrency ------------------------------------------------------------------------
     def put_provisioned_concurrency_config(
         self, FunctionName: str, ProvisionedConcurrentExecutions: int, Qualifier: str | None = None
     ) -> dict[str, Any]:
-        """Keep this many environments initialised (Era today only: launched December 2019). Raising it starts
-        INIT in new environments; lowering it shuts surplus ones down as they become idle
-        (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html). lambdalab keeps one
-        version of a function, so ``Qualifier`` (a version or alias on AWS) names that one."""
-        fn = self.function(FunctionName)
+        """Keep this many environments of a published version, or of an alias's version(s), initialised
+        (era today only: launched December 2019). An alias with weights shares them between its two versions
+        by weight. Raising it starts INIT in new environments; lowering it shuts surplus ones down as they
+        become idle. It counts against the function's reserved concurrency, or the unreserved pool
+        (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html)."""
+        ref = self._ref(FunctionName, Qualifier)
+        fn = self._latest(ref)
         if self.era is Era.SEMINAR_2019:
             raise InvalidParameterValueException("Provisioned concurrency launched in December 2019: use era 'today'.")
+        qualifier = self._provisioned_qualifier(fn, ref.qualifier)
         wanted = ProvisionedConcurrentExecutions
         if isinstance(wanted, bool) or not isinstance(wanted, int) or wanted < 1:
             raise InvalidParameterValueException(
                 f"ProvisionedConcurrentExecutions must be an integer >= 1, not {wanted!r}"
             )
-        self.concurrency.set_provisioned(fn.name, wanted)
-        for _ in range(wanted - fn.provisioned_envs):
-            self.engine.provision(fn)
-        self.engine.retire_provisioned(fn)
+        key = (fn.name, qualifier)
+        before = self.provisioned.get(key)
+        self.provisioned[key] = wanted
+        try:
+            self._allocate(fn)
+        except LambdaError:
+            if before is None:
+                del self.provisioned[key]
+            else:
+                self.provisioned[key] = before
+            raise
         return {"RequestedProvisionedConcurrentExecutions": wanted, "Status": "IN_PROGRESS"}
+
+    def _provisioned_qualifier(self, fn: Function, qualifier: str | None) -> str:
+        if qualifier is None:
+            raise InvalidParameterValueException(
+                "Qualifier is required: provisioned concurrency applies to a published version or an alias "
+                "(publish_version, create_alias)."
+            )
+        if qualifier == LATEST:
+            raise InvalidParameterValueException(
+                "Provisioned Concurrency Configs cannot be applied to unpublished function versions."
+            )
+        self._check_qualifier(fn, qualifier)
+        return qualifier
+
+    def _allocate(self, fn: Function) -> None:
+        """Share the function's provisioned concurrency configs out to its versions, then start or retire
+        environments to match; a config above what the account or reservation allows raises first."""
+        targets: dict[str, int] = {}
+        for (name, qualifier), count in self.provisioned.items():
+            if name != fn.name:
+                continue
+            alias = fn.aliases.get(qualifier)
+            if alias is None:
+                targets[qualifier] = targets.get(qualifier, 0) + count
+                continue
+            second = round(count * alias.additional_weight) if alias.additional_version else 0
+            targets[alias.function_version] = targets.get(alias.function_version, 0) + count - second
+            if second:
+                assert alias.additional_version is not None
+                targets[alias.additional_version] = targets.get(alias.additional_version, 0) + second
+        self.concurrency.set_provisioned(fn.name, sum(targets.values()))
+        now = self.sim.now
+        for version in fn.published.values():
+            wanted = targets.get(version.version, 0)
+            if wanted == version.provisioned_target:
+                continue
+            self._close_span(version, now)
+            version.provisioned_target = wanted
+            if wanted:
+                config = version.config
+                self.provisioned_spans.append(
+                    (now, None, wanted, config.memory_size, Architecture(config.architecture))
+                )
+                version.provisioned_span = len(self.provisioned_spans) - 1
+            for _ in range(wanted - version.provisioned_envs):
+                self.engine.provision(version)
+            self.engine.retire_provisioned(version)
+
+    def _close_span(self, version: Function, now: float) -> None:
+        index = version.provisioned_span
+        if index is not None:
+            start, _, count, memory, arch = self.provisioned_spans[index]
+            self.provisioned_spans[index] = (start, now, count, memory, arch)
+            version.provisioned_span = None
 
     def get_provisioned_concurrency_config(self, FunctionName: str, Qualifier: str | None = None) -> dict[str, Any]:
         """Requested, available (initialised) and allocated environments; ``Status`` is ``READY`` once all are
         initialised (https://docs.aws.amazon.com/lambda/latest/api/API_GetProvisionedConcurrencyConfig.html)."""
-        fn = self.function(FunctionName)
-        requested = self.concurrency.functions[fn.name].provisioned
-        if not requested:
+        ref = self._ref(FunctionName, Qualifier)
+        fn = self._latest(ref)
+        requested = self.provisioned.get((fn.name, ref.qualifier or ""))
+        if requested is None:
             raise ProvisionedConcurrencyConfigNotFoundException(
                 "No Provisioned Concurrency Config found for this function"
             )
-        ready = min(requested, len(fn.idle_provisioned) + self.concurrency.functions[fn.name].busy_provisioned)
+        alias = fn.aliases.get(ref.qualifier or "")
+        names = [ref.qualifier] if alias is None else [alias.function_version, alias.additional_version]
+        ready = sum(
+            1
+            for name in names
+            if name in fn.published
+            for env in fn.published[name].environments.values()
+            if env.provisioned and env.state in (EnvState.IDLE, EnvState.INVOKING)
+        )
+        ready = min(requested, ready)
         return {
             "RequestedProvisionedConcurrentExecutions": requested,
             "AvailableProvisionedConcurrentExecutions": ready,
@@ -228,13 +573,13 @@ class Lambda:
     def delete_provisioned_concurrency_config(self, FunctionName: str, Qualifier: str | None = None) -> None:
         """Remove provisioned concurrency: its environments shut down as they become idle; requests run on
         demand again (https://docs.aws.amazon.com/lambda/latest/api/API_DeleteProvisionedConcurrencyConfig.html)."""
-        fn = self.function(FunctionName)
-        if not self.concurrency.functions[fn.name].provisioned:
+        ref = self._ref(FunctionName, Qualifier)
+        fn = self._latest(ref)
+        if self.provisioned.pop((fn.name, ref.qualifier or ""), None) is None:
             raise ProvisionedConcurrencyConfigNotFoundException(
                 "No Provisioned Concurrency Config found for this function"
             )
-        self.concurrency.set_provisioned(fn.name, 0)
-        self.engine.retire_provisioned(fn)
+        self._allocate(fn)
 
     # -- asynchronous invocation -----------------------------------------------------------------------
     def put_function_event_invoke_config(
@@ -244,8 +589,9 @@ class Lambda:
         MaximumEventAgeInSeconds: int = 21600,
         DestinationConfig: dict[str, dict[str, str]] | None = None,
     ) -> dict[str, Any]:
-        """Retries (0-2), maximum event age (60 s - 6 h) and destinations of Event invocations."""
-        self.function(FunctionName)
+        """Retries (0-2), maximum event age (60 s - 6 h) and destinations of Event invocations. lambdalab
+        keeps one such configuration per function, for all its versions and aliases."""
+        fn = self.function(FunctionName)
         destinations = DestinationConfig or {}
         if not isinstance(destinations, dict) or any(
             key not in ("OnSuccess", "OnFailure") or not isinstance(value, dict) or "Destination" not in value
@@ -262,26 +608,13 @@ class Lambda:
             self.target(destinations["OnFailure"]["Destination"]) if "OnFailure" in destinations else None,
         )
         config.check(self.era)
-        self.asynchronous.configs[FunctionName] = config
+        self.asynchronous.configs[fn.name] = config
         return {
-            "FunctionArn": self.function(FunctionName).config.arn,
+            "FunctionArn": fn.config.arn,
             "MaximumRetryAttempts": MaximumRetryAttempts,
             "MaximumEventAgeInSeconds": MaximumEventAgeInSeconds,
             "DestinationConfig": destinations,
         }
-
-    def update_function_configuration(self, FunctionName: str, DeadLetterConfig: dict[str, str]) -> dict[str, Any]:
-        """Set the function's dead-letter queue (an SQS queue or SNS topic ARN); other settings are fixed here."""
-        self.function(FunctionName)
-        if not isinstance(DeadLetterConfig, dict) or not isinstance(DeadLetterConfig.get("TargetArn"), str):
-            raise InvalidParameterValueException(
-                f"DeadLetterConfig is {{'TargetArn': <an SQS queue's or SNS topic's ARN>}}, not {DeadLetterConfig!r}."
-            )
-        target = self.target(DeadLetterConfig["TargetArn"])
-        if not target.arn.startswith(("arn:aws:sqs:", "arn:aws:sns:")):
-            raise InvalidParameterValueException("A dead-letter queue must be an SQS queue or an SNS topic.")
-        self.asynchronous.dead_letter[FunctionName] = target
-        return {"FunctionName": FunctionName, "DeadLetterConfig": DeadLetterConfig}
 
     # -- queues, streams, topics and event source mappings ----------------------------------------------
     def create_queue(self, name: str, **settings: Any) -> SQSQueue:
@@ -309,9 +642,11 @@ class Lambda:
         found = self.targets.get(arn)
         if found is not None and not isinstance(found, Stream):
             return found
-        for fn in self.functions.values():
-            if arn in (fn.config.arn, fn.name):
-                return _FunctionTarget(self, fn.name, fn.config.arn)
+        if found is None and isinstance(arn, str) and FUNCTION_NAME.fullmatch(arn):
+            try:
+                return _FunctionTarget(self, arn, self.function_arn(arn))
+            except (ResourceNotFoundException, InvalidParameterValueException):
+                pass
         raise ResourceNotFoundException(f"The resource you requested does not exist: {arn}")
 
     def create_event_source_mapping(self, EventSourceArn: str, FunctionName: str, **settings: Any) -> Any:
@@ -358,14 +693,28 @@ class Lambda:
         LogType: str = "None",
         callback: Callable[[InvocationResult], object] | None = None,
         ClientContext: str | None = None,
+        Qualifier: str | None = None,
     ) -> str:
         """Send a request now without waiting; ``callback`` receives its result. Returns the request id.
-        ``ClientContext`` (base64 JSON) reaches synchronous requests' handlers (:mod:`lambdalab.client_context`)."""
-        fn = self.function(FunctionName)
+        ``ClientContext`` (base64 JSON) reaches synchronous requests' handlers (:mod:`lambdalab.client_context`);
+        ``Qualifier`` (or ``FunctionName`` ending ``:<version or alias>``) picks the version."""
+        fn = self.functions.get(FunctionName) if Qualifier is None else None  # the plain name: no parsing
+        if fn is None:
+            fn, arn = self.route(FunctionName, Qualifier)
+        else:
+            arn = fn.config.arn
         raw, event = self.parse_payload(Payload, InvocationType, LogType)
         data = None if ClientContext is None else decode(ClientContext)
         context = client_context(data) if InvocationType == REQUEST_RESPONSE else None
-        return self.engine.submit(fn, raw, event, InvocationType, LogType == "Tail", callback, context).id
+        return self.engine.submit(fn, raw, event, InvocationType, LogType == "Tail", callback, context, arn).id
+
+    def invoke_batch(
+        self, FunctionName: str, records: list[dict[str, Any]], callback: Callable[[InvocationResult], object]
+    ) -> None:
+        """An event source mapping's synchronous invocation with ``{"Records": records}``."""
+        event = {"Records": records}
+        fn, arn = self.route(FunctionName)
+        self.engine.submit(fn, json.dumps(event).encode(), event, REQUEST_RESPONSE, False, callback, None, arn)
 
     def invoke(
         self,
@@ -374,17 +723,19 @@ class Lambda:
         InvocationType: str = REQUEST_RESPONSE,
         LogType: str = "None",
         ClientContext: str | None = None,
+        Qualifier: str | None = None,
     ) -> dict[str, Any]:
-        """``Invoke``, answered like boto3's ``lambda_client.invoke``; a throttle raises 429."""
+        """``Invoke``, answered like boto3's ``lambda_client.invoke``; a throttle raises 429. ``FunctionName``
+        may be a name, an ARN or a partial ARN, qualified or not; ``ExecutedVersion`` says which version ran."""
         if _current and InvocationType == REQUEST_RESPONSE:
             raise RuntimeError(
                 "a synchronous invoke from inside a handler cannot wait on the virtual clock: "
                 "use InvocationType='Event', or drive both calls from outside"
             )
         box: list[InvocationResult] = []
-        request_id = self.submit(FunctionName, Payload, InvocationType, LogType, box.append, ClientContext)
+        request_id = self.submit(FunctionName, Payload, InvocationType, LogType, box.append, ClientContext, Qualifier)
         if InvocationType == EVENT:
-            return _response(request_id, 202, b"", None, None)
+            return _response(request_id, 202, b"", None, None, None)
         self.sim.run_until(lambda: bool(box))
         result = box[0]
         if result.status_code == 429:
@@ -395,6 +746,7 @@ class Lambda:
             result.payload or b"",
             result.function_error,
             result.log_result,
+            result.version,
         )
 
     def parse_payload(
@@ -440,17 +792,33 @@ class Lambda:
         return self.recorder.cloudwatch(period)
 
     def cost(self) -> float:
-        """USD for the requests run so far at the era's prices, without the monthly free tier
-        (:func:`lambdalab.pricing.usage_cost`; the free tier is per account and month, see
-        :func:`lambdalab.pricing.lambda_cost`)."""
-        if not self.recorder.keep_records:
-            return usage_cost(self.recorder.billed_requests, self.recorder.billed_gb_seconds, era=self.era)
+        """USD for what has run so far at the era's prices, without the monthly free tier (it is per account
+        and month: :func:`lambdalab.pricing.lambda_cost`): requests, their billed duration (at the provisioned
+        duration price for requests that provisioned environments served), and provisioned concurrency for
+        the time it was configured, each configuration's time rounded up to five minutes
+        (https://aws.amazon.com/lambda/pricing/). Without records, every duration is priced as x86_64."""
+        prices = price_sheet(self.era)
+        total = 0.0
+        for start, end, count, memory_mb, arch in self.provisioned_spans:
+            span = (self.sim.now if end is None else end) - start
+            billed_s = math.ceil(span / PROVISIONED_BILLING_S - 1e-9) * PROVISIONED_BILLING_S
+            total += count * memory_mb / 1024 * billed_s * prices.provisioned[arch].usd_per_gb_second
+        recorder = self.recorder
+        if not recorder.keep_records:
+            on_demand = recorder.billed_gb_seconds - recorder.provisioned_gb_seconds
+            total += usage_cost(recorder.billed_requests, on_demand, era=self.era)
+            rate = prices.provisioned[Architecture.X86_64].usd_per_gb_second_duration if self.era is Era.TODAY else 0.0
+            return total + recorder.provisioned_gb_seconds * rate
         frame = self.requests()
         frame = frame[frame.billed_ms > 0]
-        total = 0.0
-        for name, rows in frame.groupby("function"):
+        for (name, provisioned), rows in frame.groupby(["function", "provisioned"]):
+            arch = Architecture(self.functions[str(name)].config.architecture)
             gb_seconds = float((rows.billed_ms * rows.memory_mb).sum()) / 1_024_000
-            total += usage_cost(len(rows), gb_seconds, self.functions[str(name)].config.architecture, self.era)
+            if provisioned:
+                rate = prices.provisioned[arch].usd_per_gb_second_duration
+                total += len(rows) * prices.usd_per_request + gb_seconds * rate
+            else:
+                total += usage_cost(len(rows), gb_seconds, arch, self.era)
         return total
 
     def log_group(self, name: str) -> Any:
@@ -458,6 +826,41 @@ class Lambda:
         if self.logs is None:
             raise RuntimeError("logs are off: create Lambda(..., logs=True)")
         return self.logs.group(self.function(name).config.log_group_name)
+
+
+_CONFIG_FIELDS = {
+    "MemorySize": "memory_size",
+    "Timeout": "timeout",
+    "Environment": "environment",
+    "Handler": "handler",
+    "Runtime": "runtime",
+    "Role": "role",
+    "VpcConfig": "vpc_config",
+    "EphemeralStorage": "ephemeral_storage",
+}
+"""``UpdateFunctionConfiguration``'s parameters that change the function's configuration, and their fields."""
+
+
+def _config_value(key: str, value: Any) -> Any:
+    """An API parameter's value as the :class:`FunctionConfig` field holds it."""
+    if key == "Environment":
+        if not isinstance(value, dict) or set(value) - {"Variables"}:
+            raise InvalidParameterValueException(f"Environment is {{'Variables': {{name: value}}}}, not {value!r}.")
+        return dict(value.get("Variables", {}))
+    if key == "EphemeralStorage":
+        if not isinstance(value, dict) or set(value) != {"Size"}:
+            raise InvalidParameterValueException(f"EphemeralStorage is {{'Size': <MB, 512-10240>}}, not {value!r}.")
+        return value["Size"]
+    if key == "VpcConfig":
+        if not isinstance(value, dict) or set(value) - {"SubnetIds", "SecurityGroupIds"}:
+            raise InvalidParameterValueException(
+                f"VpcConfig is {{'SubnetIds': [...], 'SecurityGroupIds': [...]}}, not {value!r}."
+            )
+        subnets, groups = value.get("SubnetIds", []), value.get("SecurityGroupIds", [])
+        if not subnets and not groups:
+            return None  # empty lists detach the function from its VPC
+        return VpcConfig(tuple(subnets), tuple(groups))
+    return value
 
 
 def _not_json(constant: str) -> None:
@@ -479,7 +882,12 @@ class _FunctionTarget:
 
 
 def _response(
-    request_id: str, status: int, payload: bytes, function_error: str | None, log_result: str | None
+    request_id: str,
+    status: int,
+    payload: bytes,
+    function_error: str | None,
+    log_result: str | None,
+    version: str | None,
 ) -> dict[str, Any]:
     headers = {"x-amzn-requestid": request_id, "content-type": "application/json"}
     response: dict[str, Any] = {
@@ -491,9 +899,9 @@ def _response(
         },
         "StatusCode": status,
     }
-    if status == 200:
-        headers["x-amz-executed-version"] = "$LATEST"
-        response["ExecutedVersion"] = "$LATEST"
+    if status == 200 and version is not None:
+        headers["x-amz-executed-version"] = version
+        response["ExecutedVersion"] = version
     if function_error:
         headers["x-amz-function-error"] = function_error
         response["FunctionError"] = function_error

@@ -231,8 +231,8 @@ class SQSEventSourceMapping(EventSourceMapping):
                 f"Queue visibility timeout: {queue.visibility_timeout:g} seconds is less than Function timeout: "
                 f"{fn.timeout:g} seconds"
             )
-        super().__init__(aws, queue.arn, fn.config.arn, enabled)
-        self.queue, self.fn = queue, fn
+        super().__init__(aws, queue.arn, aws.function_arn(function_name), enabled)
+        self.queue, self.fn, self.function_name = queue, fn, function_name
         self.batch_size, self.window = batch_size, maximum_batching_window_s
         self.partial = report_batch_item_failures
         self.scale_per_minute = 300 if aws.quotas.scaling_per_function else 60
@@ -290,7 +290,7 @@ class SQSEventSourceMapping(EventSourceMapping):
         self.busy += 1
         self.invocations += 1
         records = [self.queue.record(m) for m in batch]
-        self.aws.engine.invoke_batch(self.fn, records, lambda result: self._done(batch, result))
+        self.aws.invoke_batch(self.function_name, records, lambda result: self._done(batch, result))
 
     def _done(self, batch: list[Message], result: InvocationResult) -> None:
         self.busy -= 1

@@ -198,10 +198,11 @@ def _key_hash(partition_key: str) -> int:
 
 
 class _Batch:
-    __slots__ = ("attempts", "records")
+    __slots__ = ("attempts", "records", "version")
 
     def __init__(self, records: list[StreamRecord], attempts: int = 0) -> None:
         self.records, self.attempts = records, attempts
+        self.version = "$LATEST"  # the version that ran its last attempt
 
 
 class _Lane:
@@ -275,8 +276,8 @@ class StreamEventSourceMapping(EventSourceMapping):
                 "retry limits, bisection and on-failure destinations came in November 2019."
             )
         fn = aws.function(function_name)
-        super().__init__(aws, stream.arn, fn.config.arn, enabled)
-        self.stream, self.fn = stream, fn
+        super().__init__(aws, stream.arn, aws.function_arn(function_name), enabled)
+        self.stream, self.fn, self.function_name = stream, fn, function_name
         self.batch_size, self.factor, self.window = batch_size, parallelization_factor, maximum_batching_window_s
         self.max_retries, self.max_age = maximum_retry_attempts, maximum_record_age_s
         self.bisect, self.on_failure = bisect_batch_on_function_error, on_failure
@@ -377,10 +378,11 @@ class StreamEventSourceMapping(EventSourceMapping):
         lane.busy = True
         self.invocations += 1
         records = [self.stream.record(r) for r in kept]
-        self.aws.engine.invoke_batch(self.fn, records, lambda result: self._done(shard, lane, batch, result))
+        self.aws.invoke_batch(self.function_name, records, lambda result: self._done(shard, lane, batch, result))
 
     def _done(self, shard: int, lane: _Lane, batch: _Batch, result: InvocationResult) -> None:
         sim = self.aws.sim
+        batch.version = result.version
         checkpoint, reported = 0, False  # records before the checkpoint succeeded; the rest are retried
         if result.outcome != "throttled" and result.function_error is None:
             checkpoint = len(batch.records)
@@ -430,11 +432,11 @@ class StreamEventSourceMapping(EventSourceMapping):
         return {
             "requestContext": {
                 "requestId": self.aws.engine.new_id(),
-                "functionArn": self.fn.config.arn,
+                "functionArn": self.function_arn,
                 "condition": condition,
                 "approximateInvokeCount": batch.attempts + 1,
             },
-            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "responseContext": {"statusCode": 200, "executedVersion": batch.version, "functionError": "Unhandled"},
             "version": "1.0",
             "timestamp": iso(),
             info_key: {

@@ -327,8 +327,16 @@ def test_more_of_the_api_says_what_it_takes() -> None:
     aws = service()
     queue = aws.create_queue("q")
     for call, error, message in (
-        (lambda: aws.update_function_configuration("f", {}), InvalidParameterValueException, "DeadLetterConfig is"),
-        (lambda: aws.update_function_configuration("f", "arn"), InvalidParameterValueException, "DeadLetterConfig"),
+        (
+            lambda: aws.update_function_configuration("f", DeadLetterConfig={}),
+            InvalidParameterValueException,
+            "DeadLetterConfig is",
+        ),
+        (
+            lambda: aws.update_function_configuration("f", DeadLetterConfig="arn"),
+            InvalidParameterValueException,
+            "DeadLetterConfig",
+        ),
         (
             lambda: aws.put_function_event_invoke_config("f", DestinationConfig={"OnFailure": {}}),
             InvalidParameterValueException,

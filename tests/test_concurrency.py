@@ -16,6 +16,14 @@ def burst(aws: ll.Lambda, name: str, n: int, at: float = 0.0) -> list[Invocation
     return results
 
 
+def provisioned_function(aws: ll.Lambda, count: int, *args: object, **settings: object) -> None:
+    """Function f with ``count`` environments of its version 1 kept initialised: provisioned concurrency
+    belongs to a published version or an alias."""
+    aws.create_function("f", *args, **settings)  # type: ignore[arg-type]
+    aws.publish_version(FunctionName="f")
+    aws.put_provisioned_concurrency_config(FunctionName="f", Qualifier="1", ProvisionedConcurrentExecutions=count)
+
+
 def reasons(results: list[InvocationResult]) -> dict[str | None, int]:
     counts: dict[str | None, int] = {}
     for r in results:
@@ -65,12 +73,14 @@ def test_at_least_100_stay_unreserved() -> None:
 
 def test_provisioned_environments_serve_without_cold_starts() -> None:
     aws = ll.Lambda(ll.Simulation())
-    aws.create_function("f", duration="const:1", provisioned_concurrency=2)
+    provisioned_function(aws, 2, duration="const:1")
     aws.sim.run(until=60)  # provisioned INIT happens at configuration time
-    results = burst(aws, "f", 3, at=60)
+    results = burst(aws, "f:1", 3, at=60)
+    unqualified = burst(aws, "f", 1, at=60)  # $LATEST has no provisioned environments
     aws.sim.run()
     assert sorted(r.cold for r in results) == [False, False, True]
     assert all(r.init_duration == 0 for r in results if not r.cold)
+    assert unqualified[0].cold and unqualified[0].version == "$LATEST" and {r.version for r in results} == {"1"}
 
 
 def test_today_each_function_scales_by_1000_environments_per_10_seconds() -> None:
@@ -111,21 +121,20 @@ def test_manager_refuses_an_account_limit_below_the_unreserved_minimum() -> None
 def test_a_provisioned_environment_that_times_out_is_replaced() -> None:
     aws = ll.Lambda(ll.Simulation(seed=3))
     source = "import time\ndef lambda_handler(event, context):\n    time.sleep(event.get('sleep', 0))\n"
-    aws.create_function("f", ll.Code.from_source(source), provisioned_concurrency=1, timeout=2)
+    provisioned_function(aws, 1, ll.Code.from_source(source), timeout=2)
     aws.sim.run(until=10)
-    aws.invoke(FunctionName="f", Payload={"sleep": 5})  # times out: the environment resets
+    aws.invoke(FunctionName="f:1", Payload={"sleep": 5})  # times out: the environment resets
     aws.sim.run(until=aws.sim.now + 10)
-    provisioned = [e for e in aws.functions["f"].environments.values() if e.provisioned]
-    assert len(provisioned) == 1
-    aws.invoke(FunctionName="f")
+    assert provisioned_count(aws) == 1
+    aws.invoke(FunctionName="f", Qualifier="1")
     assert aws.requests().cold.tolist() == [False, False]
 
 
 # -- provisioned concurrency lowered and removed ------------------------------------------------------------
 
 
-def provisioned_count(aws: ll.Lambda, name: str = "f") -> int:
-    return sum(1 for env in aws.functions[name].environments.values() if env.provisioned)
+def provisioned_count(aws: ll.Lambda, version: str = "1") -> int:
+    return sum(1 for env in aws.functions["f"].published[version].environments.values() if env.provisioned)
 
 
 def test_provisioned_concurrency_can_be_lowered() -> None:
@@ -133,22 +142,22 @@ def test_provisioned_concurrency_can_be_lowered() -> None:
     (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html,
     https://docs.aws.amazon.com/lambda/latest/api/API_PutProvisionedConcurrencyConfig.html)."""
     aws = ll.Lambda(ll.Simulation())
-    aws.create_function("f", duration="const:10", timeout=30, provisioned_concurrency=3, reserved_concurrency=5)
-    assert aws.get_provisioned_concurrency_config(FunctionName="f")["Status"] == "IN_PROGRESS"
+    provisioned_function(aws, 3, duration="const:10", timeout=30, reserved_concurrency=5)
+    assert aws.get_provisioned_concurrency_config(FunctionName="f", Qualifier="1")["Status"] == "IN_PROGRESS"
     aws.sim.run(until=60)
-    config = aws.get_provisioned_concurrency_config(FunctionName="f")
+    config = aws.get_provisioned_concurrency_config(FunctionName="f", Qualifier="1")
     assert (config["Status"], config["AvailableProvisionedConcurrentExecutions"]) == ("READY", 3)
-    busy = burst(aws, "f", 2, at=60)  # two provisioned environments are busy until 70 s
+    busy = burst(aws, "f:1", 2, at=60)  # two provisioned environments are busy until 70 s
     aws.sim.run(until=65)
-    aws.put_provisioned_concurrency_config(FunctionName="f", ProvisionedConcurrentExecutions=1)
+    aws.put_provisioned_concurrency_config(FunctionName="f:1", ProvisionedConcurrentExecutions=1)
     assert provisioned_count(aws) == 2  # the idle one went at once; the busy ones follow when they finish
     aws.sim.run(until=80)
     assert provisioned_count(aws) == 1 and not any(r.cold for r in busy)
     aws.put_function_concurrency(FunctionName="f", ReservedConcurrentExecutions=1)  # was refused below 3
-    later = burst(aws, "f", 1, at=80)
+    later = burst(aws, "f:1", 1, at=80)
     aws.sim.run()
     assert not later[0].cold
-    aws.put_provisioned_concurrency_config(FunctionName="f", ProvisionedConcurrentExecutions=1)  # same: no-op
+    aws.put_provisioned_concurrency_config(FunctionName="f", Qualifier="1", ProvisionedConcurrentExecutions=1)
     assert provisioned_count(aws) == 1
 
 
@@ -157,27 +166,27 @@ def test_provisioned_concurrency_can_be_removed() -> None:
     ProvisionedConcurrencyConfigNotFoundException, 404
     (https://docs.aws.amazon.com/lambda/latest/api/API_DeleteProvisionedConcurrencyConfig.html)."""
     aws = ll.Lambda(ll.Simulation())
-    aws.create_function("f", duration="const:1", provisioned_concurrency=2)
+    provisioned_function(aws, 2, duration="const:1")
     aws.sim.run(until=60)
-    aws.delete_provisioned_concurrency_config(FunctionName="f")
+    aws.delete_provisioned_concurrency_config(FunctionName="f", Qualifier="1")
     assert provisioned_count(aws) == 0 and aws.concurrency.unreserved_capacity == 1000
-    results = burst(aws, "f", 1, at=60)
+    results = burst(aws, "f:1", 1, at=60)
     aws.sim.run()
     assert results[0].cold
     for call in (aws.delete_provisioned_concurrency_config, aws.get_provisioned_concurrency_config):
         with pytest.raises(ll.ProvisionedConcurrencyConfigNotFoundException) as caught:
-            call(FunctionName="f")
+            call(FunctionName="f", Qualifier="1")
         assert caught.value.status_code == 404
 
 
 def test_a_surplus_provisioned_environment_that_times_out_is_not_replaced() -> None:
     aws = ll.Lambda(ll.Simulation(seed=3))
     source = "import time\ndef lambda_handler(event, context):\n    time.sleep(event.get('sleep', 0))\n"
-    aws.create_function("f", ll.Code.from_source(source), provisioned_concurrency=2, timeout=2)
+    provisioned_function(aws, 2, ll.Code.from_source(source), timeout=2)
     aws.sim.run(until=10)
-    aws.submit("f", b'{"sleep": 5}')
-    aws.submit("f", b'{"sleep": 5}')
-    aws.put_provisioned_concurrency_config(FunctionName="f", ProvisionedConcurrentExecutions=1)
+    aws.submit("f:1", b'{"sleep": 5}')
+    aws.submit("f:1", b'{"sleep": 5}')
+    aws.put_provisioned_concurrency_config(FunctionName="f:1", ProvisionedConcurrentExecutions=1)
     aws.sim.run(until=30)
     assert provisioned_count(aws) == 1  # two timed out; one replacement keeps the count at 1
-    assert [e.state.value for e in aws.functions["f"].environments.values()] == ["idle"]
+    assert [e.state.value for e in aws.functions["f"].published["1"].environments.values()] == ["idle"]

@@ -228,11 +228,22 @@ def test_unknown_architecture_is_a_validation_error() -> None:
 
 
 def test_provisioned_concurrency_is_refused_in_2019() -> None:
-    with pytest.raises(ll.InvalidParameterValueException, match="December 2019"):
-        create("2019", provisioned_concurrency=1)
     aws = create("2019")
+    aws.publish_version(FunctionName="f")
     with pytest.raises(ll.InvalidParameterValueException, match="December 2019"):
+        aws.put_provisioned_concurrency_config(FunctionName="f", Qualifier="1", ProvisionedConcurrentExecutions=1)
+
+
+def test_provisioned_concurrency_needs_a_published_version_or_alias() -> None:
+    """PutProvisionedConcurrencyConfig's Qualifier is required, and $LATEST cannot have it
+    (https://docs.aws.amazon.com/lambda/latest/api/API_PutProvisionedConcurrencyConfig.html)."""
+    aws = create()
+    with pytest.raises(ll.InvalidParameterValueException, match="Qualifier is required"):
         aws.put_provisioned_concurrency_config(FunctionName="f", ProvisionedConcurrentExecutions=1)
+    with pytest.raises(ll.InvalidParameterValueException, match="cannot be applied to unpublished function versions"):
+        aws.put_provisioned_concurrency_config(FunctionName="f", Qualifier="$LATEST", ProvisionedConcurrentExecutions=1)
+    with pytest.raises(ll.ResourceNotFoundException):
+        aws.put_provisioned_concurrency_config(FunctionName="f", Qualifier="1", ProvisionedConcurrentExecutions=1)
 
 
 RESERVED_MESSAGE = (
@@ -285,11 +296,15 @@ def test_a_refused_create_leaves_no_function(settings: dict[str, Any]) -> None:
     assert aws.invoke(FunctionName="f")["Payload"].read() == b'"ok"'
 
 
-def test_a_create_refused_for_its_provisioned_concurrency_leaves_no_function() -> None:
+def test_provisioned_concurrency_refused_for_the_account_changes_nothing() -> None:
     aws = service()
+    aws.create_function("f", handler)
+    aws.publish_version(FunctionName="f")
     with pytest.raises(ll.InvalidParameterValueException, match="exceeds the available"):
-        aws.create_function("f", handler, provisioned_concurrency=950)
-    assert "f" not in aws.functions
+        aws.put_provisioned_concurrency_config(FunctionName="f", Qualifier="1", ProvisionedConcurrentExecutions=950)
+    assert aws.provisioned == {} and not aws.functions["f"].published["1"].environments
+    with pytest.raises(ll.ProvisionedConcurrencyConfigNotFoundException):
+        aws.get_provisioned_concurrency_config(FunctionName="f", Qualifier="1")
 
 
 def test_config_object_and_keyword_settings_do_not_mix() -> None:

@@ -225,7 +225,7 @@ def ledger_holds(aws: ll.Lambda, entered: int) -> None:
         memory_size=st.sampled_from([128, 256, 1024]),
         timeout=st.integers(1, 4),
         reserved_concurrency=st.one_of(st.none(), st.integers(0, 4)),
-        provisioned_concurrency=st.sampled_from([0, 0, 1, 2]),
+        provisioned=st.sampled_from([0, 0, 1, 2]),
         ephemeral_storage=st.sampled_from([512, 1024]),
         error_rate=st.sampled_from([0.0, 0.3, 1.0]),
         memory_used_mb=st.integers(1, 128),
@@ -243,16 +243,25 @@ def test_fuzz_creating_and_invoking_functions(p: dict[str, Any], seed: int, arri
         aws = ll.Lambda(
             ll.Simulation(seed), era=p.pop("era"), account_concurrency=p.pop("account"), region=p.pop("region")
         )
-        aws.create_function("f", **p)
+        provisioned = p.pop("provisioned", 0)
         made.append(aws)
+        aws.create_function("f", **p)
+        if provisioned:  # requests go to version 1, which keeps environments initialised
+            aws.publish_version(FunctionName="f")
+            aws.put_provisioned_concurrency_config(
+                FunctionName="f", Qualifier="1", ProvisionedConcurrentExecutions=provisioned
+            )
+            names.append("f:1")
 
+    names: list[str] = []
     if refused(create):
         return
     aws = made[0]
+    name = names[0] if names else "f"
     ids: list[str] = []
     results: list[ll.InvocationResult] = []
     for t in sorted(arrivals):
-        aws.sim.at(t, lambda: ids.append(aws.submit("f", b"{}", kind, callback=results.append)))
+        aws.sim.at(t, lambda: ids.append(aws.submit(name, b"{}", kind, callback=results.append)))
     settle_and_check(aws, ids, results, kind)
 
 
