@@ -23,7 +23,6 @@ from .errors import (
     TooManyRequestsException,
     ValidationException,
 )
-from .invoke import InvocationResult
 from .lifecycle import EnvState, IllegalTransition
 from .pricing import (
     Architecture,
@@ -39,6 +38,7 @@ from .pricing import (
     requests_per_month,
 )
 from .quotas import Era, Quotas, quotas
+from .request import InvocationResult
 from .runtime import compute
 from .service import Lambda
 from .sim import Simulation

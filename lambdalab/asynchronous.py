@@ -55,7 +55,8 @@ from .errors import InvalidParameterValueException, constraint_error
 from .quotas import Era
 
 if TYPE_CHECKING:
-    from .invoke import Engine, InvocationResult, _Request
+    from .invoke import Engine
+    from .request import InvocationResult, Request
 
 RETRY_DELAYS_S = (60.0, 120.0)
 """Waits before the first and the second retry of a function error."""
@@ -104,7 +105,7 @@ class AsyncInvoker:
     def config(self, function_name: str) -> EventInvokeConfig:
         return self.configs.get(function_name) or _DEFAULT
 
-    def accept(self, req: _Request) -> None:
+    def accept(self, req: Request) -> None:
         """A 202: the event joins the queue and is attempted as soon as possible."""
         engine = self.engine
         self.ledger.enter(req.id, "async", req.fn.name, engine.sim.now)
@@ -115,7 +116,7 @@ class AsyncInvoker:
             self.ledger.enter(copy.id, "async-duplicate", req.fn.name, engine.sim.now)
             engine.later(0.0, copy)
 
-    def throttled(self, req: _Request) -> None:
+    def throttled(self, req: Request) -> None:
         """The attempt was throttled: back off and try again, within the maximum event age (today, not at
         all when the function's reserved concurrency is 0)."""
         engine = self.engine
@@ -128,7 +129,7 @@ class AsyncInvoker:
         retry.backoff = min(delay * 2, THROTTLE_BACKOFF_S[1])
         self.engine.later(delay, retry)
 
-    def finished(self, req: _Request, result: InvocationResult) -> None:
+    def finished(self, req: Request, result: InvocationResult) -> None:
         """An attempt ran: success, or a function error to retry or give up on."""
         now = self.engine.sim.now
         config = self.config(req.fn.name)
@@ -150,7 +151,7 @@ class AsyncInvoker:
         retry.backoff = 0.0
         self.engine.later(delay, retry)
 
-    def _fail(self, req: _Request, result: InvocationResult | None, condition: str, reason: str = "") -> None:
+    def _fail(self, req: Request, result: InvocationResult | None, condition: str, reason: str = "") -> None:
         """Give up on the event: ``condition`` goes into the invocation record; ``reason`` (default: the
         condition) into the ledger."""
         now, name = self.engine.sim.now, req.fn.name
@@ -176,7 +177,7 @@ class AsyncInvoker:
             return self.ledger.settle(req.id, "dead_lettered", now, reason)
         self.ledger.settle(req.id, "dropped", now, reason)
 
-    def _deliver(self, target: Target, req: _Request, result: InvocationResult | None, condition: str) -> None:
+    def _deliver(self, target: Target, req: Request, result: InvocationResult | None, condition: str) -> None:
         """Send the invocation record to a destination (to a bus, inside an EventBridge event)."""
         record = self._record(req, result, condition)
         if isinstance(target, EventBus):
@@ -191,7 +192,7 @@ class AsyncInvoker:
         else:
             target.send(json.dumps(record), self.engine.sim.now)
 
-    def _record(self, req: _Request, result: InvocationResult | None, condition: str) -> dict[str, Any]:
+    def _record(self, req: Request, result: InvocationResult | None, condition: str) -> dict[str, Any]:
         """The invocation record a destination receives."""
         response: dict[str, Any] = {
             "statusCode": result.status_code if result else 429,

@@ -63,14 +63,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import quote_plus, urlencode
 
 from .config import DEFAULT_ACCOUNT, DEFAULT_REGION
-from .invoke import EVENT, REQUEST_RESPONSE
+from .request import EVENT, REQUEST_RESPONSE
 
-if TYPE_CHECKING:
-    from .service import Lambda
+
+class Invoker(Protocol):
+    """What :func:`push` needs of the Lambda service: its ``invoke``."""
+
+    def invoke(self, FunctionName: str, Payload: bytes = ..., InvocationType: str = ...) -> dict[str, Any]: ...
+
 
 Query = Mapping[str, str | Sequence[str]]
 """Query string parameters: a name maps to its value, or to all its values in order."""
@@ -552,7 +556,7 @@ def dynamodb_event(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
 
 
 # -- sending ----------------------------------------------------------------------------------------------
-def push(aws: Lambda, function_name: str, source: str, event: Any) -> dict[str, Any]:
+def push(aws: Invoker, function_name: str, source: str, event: Any) -> dict[str, Any]:
     """Send ``event`` as the service ``source`` does, with the invocation type that service uses.
 
     Returns the Invoke response: 200 and the function's result for API Gateway; 202 for S3, SNS

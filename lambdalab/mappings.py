@@ -40,15 +40,44 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import InvalidParameterValueException, check_whole_range, constraint_error
 from .quotas import Era
 
 if TYPE_CHECKING:
+    from .accounting import Ledger
     from .destinations import Target
-    from .invoke import InvocationResult
-    from .service import Lambda
+    from .function import Function
+    from .invoke import Engine
+    from .metrics import Recorder
+    from .quotas import Quotas
+    from .request import InvocationResult
+    from .sim import Simulation
+
+
+class Service(Protocol):
+    """What queues, streams and their event source mappings use of the Lambda service
+    (:class:`lambdalab.Lambda`), which makes them: they do not depend on it."""
+
+    sim: Simulation
+    engine: Engine
+    ledger: Ledger
+    recorder: Recorder
+    quotas: Quotas
+    era: Era
+    region: str
+    account_id: str
+    mappings: list[Any]
+
+    def function(self, name: str) -> Function: ...
+
+    def function_arn(self, FunctionName: str) -> str: ...
+
+    def invoke_batch(
+        self, FunctionName: str, records: list[dict[str, Any]], callback: Callable[[InvocationResult], object]
+    ) -> None: ...
+
 
 COMMON = {
     "BatchSize": "batch_size",
@@ -181,7 +210,7 @@ class EventSourceMapping:
     (``mapping["UUID"]``, ``mapping["State"]``, as boto3's response reads;
     https://docs.aws.amazon.com/lambda/latest/api/API_EventSourceMappingConfiguration.html)."""
 
-    def __init__(self, aws: Lambda, source_arn: str, function_arn: str, enabled: bool) -> None:
+    def __init__(self, aws: Service, source_arn: str, function_arn: str, enabled: bool) -> None:
         self.aws = aws
         self.uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"lambdalab:{source_arn}|{function_arn}|{len(aws.mappings)}"))
         self.source_arn, self.function_arn = source_arn, function_arn

@@ -42,11 +42,10 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidParameterValueException
-from .invoke import InvocationResult
-from .mappings import EventSourceMapping, batch_item_failures
+from .mappings import EventSourceMapping, Service, batch_item_failures
+from .request import InvocationResult
 
 if TYPE_CHECKING:
-    from .service import Lambda
     from .sim import Timer
 
 MAX_POLLERS = 1000
@@ -70,7 +69,7 @@ class SQSQueue:
 
     def __init__(
         self,
-        aws: Lambda,
+        aws: Service,
         name: str,
         *,
         visibility_timeout: float = 30.0,
@@ -216,7 +215,7 @@ class SQSEventSourceMapping(EventSourceMapping):
 
     def __init__(
         self,
-        aws: Lambda,
+        aws: Service,
         queue: SQSQueue,
         function_name: str,
         *,

@@ -64,12 +64,11 @@ from typing import TYPE_CHECKING, Any
 
 from .destinations import Target
 from .errors import InvalidParameterValueException, constraint_error
-from .invoke import InvocationResult
-from .mappings import EventSourceMapping, batch_item_failures
+from .mappings import EventSourceMapping, Service, batch_item_failures
 from .quotas import Era
+from .request import InvocationResult
 
 if TYPE_CHECKING:
-    from .service import Lambda
     from .sim import Timer
 
 FIRST_SEQUENCE = 49590338271490256608559692538361571095921575989136588898
@@ -92,7 +91,7 @@ class Stream:
     """A Kinesis data stream (``kind="kinesis"``) or a DynamoDB stream (``kind="dynamodb"``)."""
 
     def __init__(
-        self, aws: Lambda, name: str, shard_count: int = 1, *, kind: str = "kinesis", retention_s: float = 86_400.0
+        self, aws: Service, name: str, shard_count: int = 1, *, kind: str = "kinesis", retention_s: float = 86_400.0
     ) -> None:
         if kind not in ("kinesis", "dynamodb"):
             raise ValueError("kind is 'kinesis' or 'dynamodb'")
@@ -225,7 +224,7 @@ class StreamEventSourceMapping(EventSourceMapping):
 
     def __init__(
         self,
-        aws: Lambda,
+        aws: Service,
         stream: Stream,
         function_name: str,
         *,

@@ -14,7 +14,7 @@ import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .invoke import REQUEST_RESPONSE, InvocationResult
+from .request import REQUEST_RESPONSE, InvocationResult
 from .service import Lambda
 
 MAX_REQUESTS = 10_000_000

@@ -1,0 +1,163 @@
+"""The execution environments' lifecycle on the engine's clock: create, INIT, keep idle, reap, retire.
+
+A part of :class:`lambdalab.invoke.Engine` (see :mod:`lambdalab.request`). States and legal moves
+are :mod:`lambdalab.lifecycle`'s; here is when they happen. Cold start: the platform's delay
+(:mod:`lambdalab.coldstart`), then INIT runs the function's module code in a fresh sandbox
+(:mod:`lambdalab.runtime`). On-demand INIT is cut at 10 s and repeated inside the first INVOKE
+(https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-ib).
+Idle environments are reaped after their idle lifetime; provisioned ones are kept to the version's
+count (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from . import logs as logfmt
+from .code import InitError
+from .function import Function
+from .lifecycle import EnvState, ExecutionEnvironment
+from .quotas import Era
+from .request import EngineState, Request
+from .runtime import Deadline, Sandbox, error_log_message, sandbox
+
+
+class EnvironmentLifecycle(EngineState):
+    """The engine's part that makes, initialises, parks and ends execution environments."""
+
+    def _stream_name(self, version: str) -> str:
+        return f"{self.sim.datetime():%Y/%m/%d}/[{version}]{self.ids.getrandbits(128):032x}"
+
+    def _create(self, fn: Function, *, provisioned: bool) -> ExecutionEnvironment:
+        fn.created += 1
+        env_id = self.new_id() if self.need_ids or fn.code is not None else str(fn.created)
+        env = ExecutionEnvironment(env_id, fn.name, self.sim.now, provisioned=provisioned)
+        if self.need_ids or fn.code is not None:
+            env.log_stream_name = self._stream_name(fn.version)
+        fn.environments[env_id] = env
+        fn.provisioned_envs += provisioned
+        self.recorder.env_change(self.sim.now, 1, 1)
+        return env
+
+    def provision(self, fn: Function) -> None:
+        """Start one provisioned-concurrency environment: INIT now, then idle until used."""
+        env = self._create(fn, provisioned=True)
+        delay = fn.cold_start.platform_delay(self.sim.rng, fn.in_vpc)
+        self.sim.schedule(delay, lambda: self._init(fn, env, None))
+
+    def retire_provisioned(self, fn: Function) -> None:
+        """Shut down idle provisioned environments beyond the function's provisioned concurrency, least recently
+        used first, once it is lowered or removed; busy or initialising ones follow when they become idle
+        (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html)."""
+        surplus = fn.provisioned_envs - fn.provisioned_target
+        while surplus > 0 and fn.idle_provisioned:
+            env = fn.idle_provisioned.popitem(last=False)[1]
+            env.to(EnvState.SHUT_DOWN)
+            fn.discard(env)
+            self.recorder.env_change(self.sim.now, -1, 0)
+            surplus -= 1
+
+    def retire_stale(self, fn: Function) -> None:
+        """A new configuration or code: shut down the idle environments of the old one now, and the busy ones
+        when they finish, so that every later request runs in an environment of the new one."""
+        for env in list(fn.environments.values()):
+            if env.state is EnvState.IDLE:
+                env.to(EnvState.SHUT_DOWN)
+                fn.discard(env)
+                self.recorder.env_change(self.sim.now, -1, 0)
+            else:
+                fn.stale.add(env.id)
+
+    def _init(self, fn: Function, env: ExecutionEnvironment, req: Request | None) -> None:
+        env.to(EnvState.INITIALIZING)
+        duration = fn.init_duration(self.sim.rng)
+        failure: InitError | None = None
+        lines: list[tuple[float, str]] = []
+        if fn.code is not None:
+            clock = self.clock_class(self.sim.now, float("inf"), self.epoch_unix, fn.vcpus, req.id if req else "")
+            box = Sandbox(fn.environment_variables(env, self.region), fn.config.ephemeral_storage)
+            try:
+                with sandbox(clock, box, self.real_time_limit_s):
+                    env.loaded = fn.code.load(fn.config.handler, env.id)
+                box.modules.update(env.loaded.modules)
+                box.path = env.loaded.path
+                env.sandbox = box
+            except InitError as error:
+                failure = error
+            except Deadline:  # the real-time guard stopped INIT's code
+                failure = InitError("Sandbox.Timedout", "INIT stopped by lambdalab's real-time limit")
+            duration += clock.elapsed
+            lines = clock.lines
+        cap = self.quotas.init_cap_s
+        if req is not None and failure is None and cap is not None and duration > cap:
+            # On-demand INIT is cut at 10 s and run again inside the first INVOKE, under the function's timeout
+            # (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-ib).
+            req.init_duration, req.redo_init = cap, duration
+            lines.append(
+                (self.sim.now + cap, f"INIT_REPORT Init Duration: {cap * 1000:.2f} ms\tPhase: init\tStatus: timeout")
+            )
+            self.sim.schedule(cap, lambda: self._initialised(fn, env, req, None, lines))
+            return
+        if req is not None:
+            req.init_duration = duration
+        self.sim.schedule(duration, lambda: self._initialised(fn, env, req, failure, lines))
+
+    def _initialised(
+        self,
+        fn: Function,
+        env: ExecutionEnvironment,
+        req: Request | None,
+        failure: InitError | None,
+        lines: list[tuple[float, str]],
+    ) -> None:
+        self._log_lines(fn, env, lines, req)
+        if failure is not None:
+            payload: dict[str, Any] = {"errorMessage": failure.message, "errorType": failure.error_type}
+            if self.quotas.era is Era.TODAY:
+                payload["requestId"] = ""  # INIT runs before any request: the runtime reports no id
+            payload["stackTrace"] = failure.stack_trace
+            self._log(fn, env, error_log_message(payload), req=req)
+            env.to(EnvState.SHUT_DOWN)  # a failed INIT resets the environment
+            fn.discard(env)
+            self.recorder.env_change(self.sim.now, -1, -1)
+            if req is None:  # a provisioned environment failed INIT: nothing to answer
+                return
+            self._log(fn, env, logfmt.start_line(req.id, fn.version), req=req)
+            self._respond(
+                req,
+                self.sim.now,
+                0.0,
+                json.dumps(payload).encode(),
+                "Unhandled",
+                "init_error",
+                failure.error_type,
+            )
+            return
+        if req is None:
+            env.to(EnvState.IDLE)
+            fn.put_idle(env)
+            self.recorder.env_change(self.sim.now, 0, -1)
+            return self.retire_provisioned(fn)
+        self._invoke(req)
+
+    def _age(self, fn: Function, env: ExecutionEnvironment, expires_at: float) -> None:
+        """Set when an idle environment is reaped. Each environment keeps at most one reaping timer,
+        re-armed lazily when it fires, so reuse costs no timer work (O(1) per request)."""
+        env.expires_at = expires_at
+        timer = env.expiry
+        if timer is not None and not timer.cancelled and timer.time <= expires_at:
+            return
+        self.sim.cancel(timer)
+        env.expiry = self.sim.at(expires_at, lambda: self._reap(fn, env))
+
+    def _reap(self, fn: Function, env: ExecutionEnvironment) -> None:
+        env.expiry = None
+        if env.state is not EnvState.IDLE:
+            return  # busy: its next idle period arms a new timer
+        if self.sim.now < env.expires_at:
+            env.expiry = self.sim.at(env.expires_at, lambda: self._reap(fn, env))
+            return
+        env.to(EnvState.SHUT_DOWN)
+        fn.discard(env)
+        self.recorder.env_change(self.sim.now, -1, 0)
