@@ -23,15 +23,13 @@ from .errors import (
     TooManyRequestsException,
     ValidationException,
 )
+from .fleet import FleetBill, InstanceType, fleet_cost
 from .lifecycle import EnvState, IllegalTransition
 from .pricing import (
     Architecture,
-    FleetBill,
-    InstanceType,
     LambdaBill,
     LambdaWorkload,
     ProvisionedConcurrency,
-    fleet_cost,
     lambda_cost,
     lambda_vcpus,
     price_sheet,
