@@ -14,6 +14,17 @@ calls the handler for every request that environment serves. So here:
 - :meth:`Code.from_callable` calls a function you already have. Its module is
   shared by all environments, as no Python process can hold two copies of it.
 
+On Lambda every environment is a process of its own, so a library's module-level state (Powertools'
+``cold_start``, a client cached at import) is never shared between environments. Here they share
+one Python process, so INIT imports a fresh copy of every pure-Python package it imports (the
+host's copy is set aside meanwhile) and keeps it as the environment's own (:class:`Imports`).
+Packages with compiled extensions (numpy, pandas, pydantic-core) cannot be imported twice in one
+process and stay shared, as do the standard library and lambdalab; ``shared=`` names more
+packages to share (a fresh copy of a large package costs real time at every cold start), and
+``shared=True`` shares them all. A package the handler imports only when it runs, and which the
+host had already imported, is the host's. Callable and factory handlers import nothing for
+themselves.
+
 Load failures raise :class:`InitError` with the Python runtime's error types
 and messages (``Runtime.ImportModuleError``, ``Runtime.HandlerNotFound``,
 ``Runtime.UserCodeSyntaxError``, ``Runtime.MalformedHandlerName``), from
@@ -22,6 +33,7 @@ https://github.com/aws/aws-lambda-python-runtime-interface-client (bootstrap.py)
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import io
 import linecache
@@ -31,7 +43,7 @@ import tempfile
 import traceback
 import types
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -63,13 +75,101 @@ class Loaded:
         self.path = path
 
 
+_EXTENSIONS = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+ALWAYS_SHARED = frozenset(sys.stdlib_module_names) | {
+    "lambdalab",
+    "lambdalab_book",
+    "__main__",
+    "__mp_main__",
+    # the host's own machinery: a second copy would fight the first over the process
+    "IPython",
+    "ipykernel",
+    "ipywidgets",
+    "comm",
+    "traitlets",
+    "jupyter_client",
+    "jupyter_core",
+    "tornado",
+    "debugpy",
+    "matplotlib_inline",
+    "pytest",
+    "_pytest",
+    "pluggy",
+    "hypothesis",
+    "nbval",
+    "pyodide",
+    "micropip",
+    "js",
+    "_distutils_hack",
+}
+"""Packages every environment shares with the host, whatever ``shared`` says."""
+
+
+class Imports:
+    """Which packages an environment's INIT imports for itself: every pure-Python package not in
+    :data:`ALWAYS_SHARED` or ``shared`` (see the module docstring)."""
+
+    __slots__ = ("shared",)
+
+    def __init__(self, shared: bool | Iterable[str] = ()) -> None:
+        if isinstance(shared, str) or not isinstance(shared, (bool, Iterable)):
+            raise TypeError(f"shared is True, False or package names such as ('boto3', 'botocore'), not {shared!r}")
+        self.shared: frozenset[str] | None = None if shared is True else frozenset(() if shared is False else shared)
+
+    def own(self, names: Iterable[str]) -> dict[str, list[str]]:
+        """``names`` (of ``sys.modules``) grouped by top-level package, less the packages shared and those
+        with a compiled module loaded."""
+        groups: dict[str, list[str]] = {}
+        if self.shared is None:
+            return groups
+        for name in names:
+            top = name.partition(".")[0]
+            if top not in ALWAYS_SHARED and top not in self.shared:
+                groups.setdefault(top, []).append(name)
+        if not groups:
+            return groups
+        compiled = {n.partition(".")[0] for n, m in list(sys.modules.items()) if not _pure(m)}
+        return {top: group for top, group in groups.items() if top not in compiled}
+
+    def set_aside(self) -> dict[str, types.ModuleType]:
+        """Take the host's copies of the packages an environment imports for itself out of ``sys.modules``."""
+        aside: dict[str, types.ModuleType] = {}
+        for group in self.own(list(sys.modules)).values():
+            for name in group:
+                aside[name] = sys.modules.pop(name)
+        return aside
+
+    def take(self, before: set[str], aside: dict[str, types.ModuleType]) -> dict[str, types.ModuleType]:
+        """Remove from ``sys.modules`` what INIT imported for itself (since ``before``), put back the host's
+        copies set aside, and return the environment's own."""
+        own: dict[str, types.ModuleType] = {}
+        for group in self.own(set(sys.modules) - before).values():
+            for name in group:
+                module = sys.modules.pop(name)
+                if module is not None:
+                    own[name] = module
+        sys.modules.update(aside)
+        return own
+
+
+def _pure(module: types.ModuleType | None) -> bool:
+    """Whether a module is Python source (or a namespace package), so that a second copy can be made."""
+    if module is None:
+        return True  # an import blocked on purpose: nothing to copy
+    file = getattr(module, "__file__", None)
+    if file is None:
+        return hasattr(module, "__path__")  # a namespace package; built-in and frozen modules are not
+    return not file.endswith(_EXTENSIONS)
+
+
 class Code:
     """Where a function's code comes from; see the module docstring for the choices."""
 
-    def __init__(self, kind: str, target: Any, *, keep: Any = None) -> None:
+    def __init__(self, kind: str, target: Any, *, keep: Any = None, shared: bool | Iterable[str] = ()) -> None:
         self.kind = kind
         self._target = target
         self._keep = keep  # e.g. the temporary folder a zip was unpacked into
+        self.imports = Imports(shared)
 
     @classmethod
     def from_callable(cls, handler: Handler) -> Code:
@@ -84,19 +184,24 @@ class Code:
         return cls("factory", factory)
 
     @classmethod
-    def from_source(cls, source: str, filename: str = "lambda_function.py") -> Code:
-        """Python source of one module, named ``filename`` in the task root."""
-        return cls("source", (filename, source))
+    def from_source(
+        cls, source: str, filename: str = "lambda_function.py", *, shared: bool | Iterable[str] = ()
+    ) -> Code:
+        """Python source of one module, named ``filename`` in the task root. ``shared``: packages that
+        every environment shares instead of importing its own (see the module docstring)."""
+        return cls("source", (filename, source), shared=shared)
 
     @classmethod
-    def from_directory(cls, path: str | Path) -> Code:
+    def from_directory(cls, path: str | Path, *, shared: bool | Iterable[str] = ()) -> Code:
         folder = Path(path).resolve()
         if not folder.is_dir():
             raise InvalidParameterValueException(f"Code folder {folder} does not exist.")
-        return cls("directory", folder)
+        return cls("directory", folder, shared=shared)
 
     @classmethod
-    def from_zip(cls, package: str | Path | bytes, quotas: Quotas = QUOTAS_TODAY) -> Code:
+    def from_zip(
+        cls, package: str | Path | bytes, quotas: Quotas = QUOTAS_TODAY, *, shared: bool | Iterable[str] = ()
+    ) -> Code:
         """A deployment package, checked against the 50 MB zipped and 250 MB unzipped quotas."""
         if isinstance(package, bytes):
             data = package
@@ -123,7 +228,7 @@ class Code:
             )
         folder = tempfile.TemporaryDirectory(prefix="lambdalab-task-")
         archive.extractall(folder.name)
-        return cls("directory", Path(folder.name), keep=folder)
+        return cls("directory", Path(folder.name), keep=folder, shared=shared)
 
     def load(self, handler_name: str, env_id: str) -> Loaded:
         """Run INIT for one environment: import the module and find the handler."""
@@ -135,15 +240,23 @@ class Code:
                 raise InitError("Runtime.HandlerNotFound", f"factory returned {handler!r}, not a handler")
             return Loaded(handler, {}, None)
         module_name, function_name = _split(handler_name)
-        if self.kind == "source":
-            filename, source = self._target
-            if Path(filename).stem != module_name:
-                raise InitError(
-                    "Runtime.ImportModuleError",
-                    f"Unable to import module '{module_name}': No module named '{module_name}'",
-                )
-            return _load_source(source, f"{TASK_ROOT}/{filename}", module_name, function_name, env_id)
-        return _load_directory(self._target, module_name, function_name, env_id)
+        if self.kind == "source" and Path(self._target[0]).stem != module_name:
+            raise InitError(
+                "Runtime.ImportModuleError",
+                f"Unable to import module '{module_name}': No module named '{module_name}'",
+            )
+        aside = self.imports.set_aside()
+        before = set(sys.modules)
+        try:
+            if self.kind == "source":
+                filename, source = self._target
+                loaded = _load_source(source, f"{TASK_ROOT}/{filename}", module_name, function_name, env_id)
+            else:
+                loaded = _load_directory(self._target, module_name, function_name, env_id)
+        finally:
+            own = self.imports.take(before, aside)
+        loaded.modules.update(own)
+        return loaded
 
 
 def _split(handler_name: str) -> tuple[str, str]:

@@ -79,6 +79,26 @@ def test_logger_made_at_init_logs_every_invocation_once() -> None:
     assert runtime_lines(aws) == []  # not printed a second time in the [INFO] format
 
 
+def test_each_environment_and_function_has_its_own_cold_start() -> None:
+    """Powertools keeps ``cold_start`` in a module: on Lambda each environment is its own process, so the
+    first request of every environment (and of every function) is a cold start in its logs."""
+    import aws_lambda_powertools  # the host's copy: environments must not share it
+
+    aws = service()
+    create(aws, LOGGER, environment={"POWERTOOLS_LOGGER_LOG_EVENT": "false"})
+    create(aws, LOGGER, name="g", environment={"POWERTOOLS_LOGGER_LOG_EVENT": "false"})
+    for n in (1, 2):  # two at once: two environments
+        aws.submit("f", json.dumps({"id": n}))
+    aws.sim.run(until=5)
+    call(aws, event={"id": 3})
+    call(aws, "g", event={"id": 4})
+    lines = json_lines(aws)
+    assert [(line["order_id"], line["cold_start"]) for line in lines] == [(1, True), (2, True), (3, False)]
+    assert len({line["function_request_id"] for line in lines}) == 3
+    assert [line["cold_start"] for line in json_lines(aws, "g")] == [True]
+    assert aws_lambda_powertools is __import__("aws_lambda_powertools")
+
+
 def test_logger_made_in_the_notebook_writes_to_the_functions_log(capsys: pytest.CaptureFixture[str]) -> None:
     """A Logger made in the notebook and used by a callable handler logs to the function's log stream
     while the handler runs (once), and to the notebook again afterwards."""
