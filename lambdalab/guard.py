@@ -33,6 +33,13 @@ class RealTimeGuard:
     during a younger run it is set for that run's remaining time, and when it fires between runs
     it stops.
 
+    With a clock that measures CPU (:class:`lambdalab.virtualtime.CpuClock`) the timer also fires when
+    the run has used the host CPU that takes its virtual time to the function's timeout, and
+    raises :class:`Deadline` then if the clock has reached it: a loop that never reads the clock
+    times out as it would on Lambda, without a line about the real-time limit. (It cannot fire
+    sooner than the CPU is used, CPU time never running ahead of real time in one thread; it is
+    set again for the rest if the CPU has not been used yet.)
+
     Where it cannot work it does nothing, and code runs as before: off the main thread (Python
     runs signal handlers only there), where the platform has no ``setitimer``/``SIGALRM``
     (Windows, Pyodide in the browser), and while the host has its own ``ITIMER_REAL`` armed (a
@@ -58,20 +65,21 @@ class RealTimeGuard:
         if limit is None or not self._usable or threading.get_ident() != _MAIN_THREAD:
             return
         now = _real_monotonic()
-        if self._ticking and self._fires_at > now + limit:  # a shorter limit than the timer's: fire sooner
-            self._tick(limit)
+        first = max(min(limit, clock.cpu_left()), _CPU_TICK) if clock.measures_cpu else limit
+        if self._ticking and self._fires_at > now + first:  # a shorter limit than the timer's: fire sooner
+            self._tick(first)
         elif not self._ticking:
             try:
                 if _signal.getsignal(_SIGALRM) is not _on_alarm:
                     self._previous = _signal.signal(_SIGALRM, _on_alarm)
-                remaining, interval = _signal.setitimer(_ITIMER_REAL, limit)
+                remaining, interval = _signal.setitimer(_ITIMER_REAL, first)
             except (OSError, ValueError, AttributeError):  # e.g. no interval timers here
                 self._usable = False
                 return
             if remaining > 0:  # the host's own timer was running: put it back and leave this run unguarded
                 _signal.setitimer(_ITIMER_REAL, remaining, interval)
                 return
-            self._ticking, self._fires_at = True, now + limit
+            self._ticking, self._fires_at = True, now + first
         self._clock, self._limit, self._started = clock, limit, now
 
     def disarm(self) -> None:
@@ -89,7 +97,11 @@ class RealTimeGuard:
         if clock is None:  # between runs: stop ticking
             self._ticking = False
             return
+        expired = clock.expired  # before this alarm
         left = self._started + self._limit - now
+        if clock.measures_cpu:  # the CPU used so far may have taken virtual time to the deadline
+            cpu_left = clock.cpu_left()
+            left = min(left, max(cpu_left, _CPU_TICK)) if cpu_left > 0 else 0.0
         if left > 0:  # a run younger than the limit: wait for the rest of it
             self._tick(left)
             return
@@ -104,7 +116,7 @@ class RealTimeGuard:
                 "(Lambda(real_time_limit_s=...)): the code ran without advancing the virtual clock, "
                 "as a busy loop does; it is reported as a timeout"
             )
-        elif self._tracing is None and frame is not None:  # the code caught it: raise at every line from now on
+        elif expired and self._tracing is None and frame is not None:  # it caught it: raise at every line from now on
             self._tracing = (sys.gettrace(),)
             sys.settrace(_stop_every_line)
             while frame is not None and not frame.f_code.co_filename.startswith(_OWN):
@@ -138,5 +150,6 @@ def _stop_every_line(frame: types.FrameType, event: str, arg: Any) -> Any:
 GUARD = RealTimeGuard()
 _on_alarm = GUARD.on_alarm  # one bound method, so that it can be recognised as the installed handler
 _MAIN_THREAD = threading.main_thread().ident
+_CPU_TICK = 0.001  # the shortest wait for a CpuClock's deadline, in real seconds
 _SIGALRM = getattr(signal, "SIGALRM", 14)
 _ITIMER_REAL = getattr(signal, "ITIMER_REAL", 0)
