@@ -54,6 +54,7 @@ from .sim import Simulation
 from .sqs import SQSEventSourceMapping, SQSQueue
 from .streams import Stream, StreamEventSourceMapping
 from .versions import FUNCTION_NAME, LATEST, FunctionRef, make_alias, parse_function_name
+from .virtualtime import CpuClock
 
 
 class StreamingBody:
@@ -86,10 +87,18 @@ class Lambda:
         logs: bool = True,
         cold_start: ColdStartModel | None = None,
         real_time_limit_s: float | None = REAL_TIME_LIMIT_S,
+        cpu_time: bool | float = False,
     ) -> None:
         """``real_time_limit_s``: real seconds that handler or INIT code may run without finishing before
         it is stopped and reported as timed out (a busy loop never advances the virtual clock;
-        :class:`lambdalab.guard.RealTimeGuard`); ``None`` turns the guard off."""
+        :class:`lambdalab.guard.RealTimeGuard`); ``None`` turns the guard off.
+
+        ``cpu_time``: if true, the CPU that INIT and handler code use moves the virtual clock too
+        (:class:`lambdalab.virtualtime.CpuClock`): ``c`` seconds of the host's CPU take
+        ``c / min(1, memory / 1769)`` virtual seconds (an on-demand INIT runs on a full vCPU), for power
+        tuning with real code; measured, so durations vary from run to run and machine to machine. A number
+        is the host's speed relative to a Lambda vCPU (``2.0``: the host is twice as fast). False (the
+        default) keeps runs deterministic: only sleeps and :func:`lambdalab.compute` move the clock."""
         if sim is not None and not isinstance(sim, Simulation):
             raise TypeError(f"sim is a Simulation (lambdalab.Simulation(seed=...)), not {sim!r}")
         if real_time_limit_s is not None and not real_time_limit_s > 0:
@@ -110,6 +119,13 @@ class Lambda:
         self.logs = CloudWatchLogs() if logs else None
         self.engine = Engine(self.sim, self.quotas, self.concurrency, self.recorder, self.logs, region)
         self.engine.real_time_limit_s = real_time_limit_s
+        if cpu_time is not False:
+            if cpu_time is True:
+                self.engine.clock_class = CpuClock
+            elif isinstance(cpu_time, (int, float)) and not isinstance(cpu_time, bool):
+                self.engine.clock_class = CpuClock.with_host_speed(cpu_time)
+            else:
+                raise TypeError(f"cpu_time is True, False or the host's speed relative to a vCPU, not {cpu_time!r}")
         self.functions: dict[str, Function] = {}  # by name: each function's $LATEST, which holds its versions
         self.routing = random.Random(self.sim.seed ^ 0xA11A5)  # weighted aliases, apart from the other draws
         self.provisioned: dict[tuple[str, str], int] = {}  # (function, version or alias) -> environments

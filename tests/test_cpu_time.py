@@ -317,3 +317,16 @@ def test_a_host_speed_scales_the_cpu() -> None:
 def test_a_host_speed_is_a_positive_finite_number(speed: Any) -> None:
     with pytest.raises(ValueError, match="host_speed"):
         CpuClock.with_host_speed(speed)
+
+
+def test_the_service_switch() -> None:
+    """``Lambda(cpu_time=True)`` turns CPU mode on; a number is the host's speed; anything else is refused."""
+    from lambdalab.virtualtime import Clock, CpuClock
+
+    assert ll.Lambda(ll.Simulation()).engine.clock_class is Clock
+    assert ll.Lambda(ll.Simulation(), cpu_time=True).engine.clock_class is CpuClock
+    faster = ll.Lambda(ll.Simulation(), cpu_time=2.0).engine.clock_class
+    assert issubclass(faster, CpuClock) and faster is not CpuClock
+    for bad, error in (("yes", TypeError), (-1.0, ValueError), (float("nan"), ValueError)):
+        with pytest.raises(error):
+            ll.Lambda(ll.Simulation(), cpu_time=bad)  # type: ignore[arg-type]
