@@ -321,8 +321,6 @@ def test_a_host_speed_is_a_positive_finite_number(speed: Any) -> None:
 
 def test_the_service_switch() -> None:
     """``Lambda(cpu_time=True)`` turns CPU mode on; a number is the host's speed; anything else is refused."""
-    from lambdalab.virtualtime import Clock, CpuClock
-
     assert ll.Lambda(ll.Simulation()).engine.clock_class is Clock
     assert ll.Lambda(ll.Simulation(), cpu_time=True).engine.clock_class is CpuClock
     faster = ll.Lambda(ll.Simulation(), cpu_time=2.0).engine.clock_class
