@@ -33,7 +33,7 @@ class RealTimeGuard:
     during a younger run it is set for that run's remaining time, and when it fires between runs
     it stops.
 
-    With a clock that measures CPU (:class:`lambdalab.virtualtime.CpuClock`) the timer also fires when
+    With a clock that measures CPU (:class:`lambdalab.cputime.CpuClock`) the timer also fires when
     the run has used the host CPU that takes its virtual time to the function's timeout, and
     raises :class:`Deadline` then if the clock has reached it: a loop that never reads the clock
     times out as it would on Lambda, without a line about the real-time limit. (It cannot fire

@@ -29,6 +29,7 @@ from .code import Code
 from .coldstart import ColdStartModel, cold_start_model
 from .concurrency import ConcurrencyManager
 from .config import DEFAULT_ACCOUNT, FunctionConfig, VpcConfig, placed, validate, with_defaults
+from .cputime import CpuClock
 from .destinations import EventBus, SNSTopic, Target
 from .distributions import Dist
 from .errors import (
@@ -54,7 +55,6 @@ from .sim import Simulation
 from .sqs import SQSEventSourceMapping, SQSQueue
 from .streams import Stream, StreamEventSourceMapping
 from .versions import FUNCTION_NAME, LATEST, FunctionRef, make_alias, parse_function_name
-from .virtualtime import CpuClock
 
 
 class StreamingBody:
@@ -94,7 +94,7 @@ class Lambda:
         :class:`lambdalab.guard.RealTimeGuard`); ``None`` turns the guard off.
 
         ``cpu_time``: if true, the CPU that INIT and handler code use moves the virtual clock too
-        (:class:`lambdalab.virtualtime.CpuClock`): ``c`` seconds of the host's CPU take
+        (:class:`lambdalab.cputime.CpuClock`): ``c`` seconds of the host's CPU take
         ``c / min(1, memory / 1769)`` virtual seconds (an on-demand INIT runs on a full vCPU), for power
         tuning with real code; measured, so durations vary from run to run and machine to machine. A number
         is the host's speed relative to a Lambda vCPU (``2.0``: the host is twice as fast). False (the

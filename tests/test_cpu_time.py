@@ -1,4 +1,4 @@
-"""CPU-time mode (lambdalab.virtualtime.CpuClock): the CPU handler code uses moves the virtual clock,
+"""CPU-time mode (lambdalab.cputime.CpuClock): the CPU handler code uses moves the virtual clock,
 at the function's share of a vCPU.
 
 Lambda allots CPU in proportion to memory, 1,769 MB being one vCPU
@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 
 import lambdalab as ll
-from lambdalab.virtualtime import Clock, CpuClock, Deadline
+from lambdalab.cputime import CpuClock
+from lambdalab.virtualtime import Clock, Deadline
 from support import call, create_from_source, messages, source_service
 
 SHARE_128 = 1769 / 128  # virtual seconds per CPU second at 128 MB: 13.8
