@@ -40,3 +40,16 @@ def source_service(era: str = "today", seed: int = 11, **kwargs: Any) -> ll.Lamb
 def create_from_source(aws: ll.Lambda, source: str, name: str = "f", **settings: Any) -> None:
     """Create function ``name`` from the module text ``source`` (handler ``app.handler``)."""
     aws.create_function(name, ll.Code.from_source(source, "app.py"), handler="app.handler", **settings)
+
+
+# Handlers that spin in real time: the second catches the timeout and spins again.
+SPIN = "def handler(event, context):\n    while True:\n        pass\n"
+STUBBORN = """\
+def handler(event, context):
+    while True:
+        try:
+            while True:
+                pass
+        except BaseException:
+            pass
+"""

@@ -23,7 +23,7 @@ import pytest
 import lambdalab as ll
 from lambdalab.cputime import CpuClock
 from lambdalab.virtualtime import Clock, Deadline
-from support import call, create_from_source, messages, source_service
+from support import SPIN, STUBBORN, call, create_from_source, messages, source_service
 
 SHARE_128 = 1769 / 128  # virtual seconds per CPU second at 128 MB: 13.8
 
@@ -176,17 +176,6 @@ def test_log_lines_are_stamped_with_the_cpu_used_so_far() -> None:
 
 
 # -- the timeout -----------------------------------------------------------------------------------------
-
-SPIN = "def handler(event, context):\n    while True:\n        pass\n"
-STUBBORN = """\
-def handler(event, context):
-    while True:
-        try:
-            while True:
-                pass
-        except BaseException:
-            pass
-"""
 
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="no interval timers on this platform")

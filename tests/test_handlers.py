@@ -24,7 +24,7 @@ import pytest
 
 import lambdalab as ll
 from lambdalab.invoke import InvocationResult
-from support import call, create_from_source, exact_cold_start, messages, source_service
+from support import SPIN, STUBBORN, call, create_from_source, exact_cold_start, messages, source_service
 
 FIXED = exact_cold_start(0.25)
 
@@ -357,17 +357,6 @@ def test_the_root_logger_is_the_environments_own(root_logger: logging.Logger) ->
 
 
 # -- the real-time guard --------------------------------------------------------------------------------
-
-SPIN = "def handler(event, context):\n    while True:\n        pass\n"
-STUBBORN = """\
-def handler(event, context):
-    while True:
-        try:
-            while True:
-                pass
-        except BaseException:
-            pass
-"""
 
 
 @pytest.mark.skipif(not hasattr(__import__("signal"), "setitimer"), reason="no interval timers on this platform")
