@@ -38,6 +38,8 @@ class EnvState(Enum):
     """Gone: reaped when idle, or reset after a timeout, a crash or a failed INIT."""
 
 
+_GONE = EnvState.SHUT_DOWN
+
 TRANSITIONS: dict[EnvState, frozenset[EnvState]] = {
     EnvState.CREATING: frozenset({EnvState.INITIALIZING, EnvState.SHUT_DOWN}),
     # On-demand INIT runs for the request that caused it; provisioned INIT ends idle.
@@ -97,6 +99,8 @@ class ExecutionEnvironment:
                 f"legal transition (allowed: {sorted(s.value for s in TRANSITIONS[self.state]) or 'none'})"
             )
         self.state = state
+        if state is _GONE and self.sandbox is not None:
+            self.sandbox.discard()  # its /tmp goes with it
 
     @property
     def busy(self) -> bool:

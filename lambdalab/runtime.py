@@ -19,6 +19,9 @@ runtime provides and takes it back afterwards:
   made once, as the runtime makes them, so what INIT keeps of them keeps working
   (:mod:`lambdalab.process`).
 - **modules**: modules imported from the code folder are the environment's own.
+- **/tmp**: ``/tmp`` is the environment's own folder (its ephemeral storage: 512 MB by default, ``ENOSPC``
+  beyond), through ``open``, ``os``, ``pathlib``, ``shutil``, ``tempfile`` and ``sqlite3``; it lasts as
+  long as the environment (:mod:`lambdalab.tmpfs`).
 - **real time**: code that runs for ``real_time_limit_s`` without finishing is stopped as a
   timeout (:mod:`lambdalab.guard`).
 
@@ -40,10 +43,13 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from .code import take_private_modules, user_stack_trace
+from .code import InitError, take_private_modules, user_stack_trace
 from .guard import GUARD
 from .process import _HANDLERS, HOST_STREAMS, STDERR, STDOUT, Environ, RuntimeLogHandler
+from .tmpfs import ACTIVE, Disk, install
 from .virtualtime import PATCHES, Clock, Deadline, _current, current_clock
+
+_enter_tmp, _leave_tmp = ACTIVE.append, ACTIVE.pop  # the running environment's /tmp (lambdalab.tmpfs)
 
 __all__ = ["MB_PER_VCPU", "Clock", "Deadline", "Sandbox", "_current", "compute", "current_clock", "marshal", "sandbox"]
 
@@ -73,10 +79,10 @@ UNESCAPED_JSON_RUNTIMES = frozenset(
 
 class Sandbox:
     """What one execution environment keeps from run to run: its ``os.environ`` (changes included),
-    its root logger's level and handlers, and the modules imported from its code folder.
-    ``storage_mb`` is the size of its ``/tmp`` (the function's ephemeral storage)."""
+    its root logger's level and handlers, the modules imported from its code folder, and its ``/tmp``
+    (``tmp``, made on first use), ``storage_mb`` in size (the function's ephemeral storage)."""
 
-    __slots__ = ("ensure_ascii", "environ", "log_level", "modules", "path", "root_handlers", "storage_mb")
+    __slots__ = ("ensure_ascii", "environ", "log_level", "modules", "path", "root_handlers", "storage_mb", "tmp")
 
     def __init__(self, environ: dict[str, str], storage_mb: int = 512) -> None:
         self.environ = Environ(environ)
@@ -86,6 +92,14 @@ class Sandbox:
         self.modules: dict[str, types.ModuleType] = {}
         self.path: str | None = None
         self.ensure_ascii = environ.get("AWS_EXECUTION_ENV") not in UNESCAPED_JSON_RUNTIMES
+        self.tmp: Disk | None = None
+        install()  # the /tmp wrappers, once per process
+
+    def discard(self) -> None:
+        """The environment is gone, and its ``/tmp`` with it."""
+        tmp, self.tmp = self.tmp, None
+        if tmp is not None:
+            tmp.close()
 
 
 class sandbox:
@@ -105,6 +119,7 @@ class sandbox:
     def __enter__(self) -> None:
         box, root = self.box, logging.root
         _current.append(self.clock)
+        _enter_tmp(box)
         PATCHES.install()
         self.environ, os.environ = os.environ, box.environ
         self.out, self.err = sys.stdout, sys.stderr
@@ -124,7 +139,7 @@ class sandbox:
         if self.limit is not None:
             GUARD.arm(self.clock, self.limit)
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
         GUARD.disarm()
         box, root = self.box, logging.root
         box.log_level = root.level
@@ -151,7 +166,10 @@ class sandbox:
             box.environ = environ if isinstance(environ, Environ) else Environ(dict(environ))
         os.environ = self.environ  # noqa: B003 (the host's own, put back)
         PATCHES.restore()
+        _leave_tmp()
         _current.pop()
+        if kind is not None and box.tmp is not None and (kind is InitError or not issubclass(kind, Exception)):
+            box.discard()  # INIT failed, or a timeout or an exit resets the environment
 
 
 def error_payload(error: BaseException, request_id: str | None) -> dict[str, Any]:
