@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from .table import Table, pandas
+
 PLACES = ("processed", "dead_lettered", "destination", "dropped", "in_flight")
 
 
@@ -63,10 +65,12 @@ class Ledger:
         return {place: (self.open if place == "in_flight" else self.places[place]) for place in PLACES}
 
     def frame(self) -> Any:
-        """Every entry as a pandas DataFrame."""
+        """Every entry as a pandas DataFrame, or without pandas a :class:`~lambdalab.table.Table` (``settled``:
+        None while in flight, where a DataFrame may show NaN)."""
         if not self.keep_entries:
             raise RuntimeError("entries were not kept: create the simulation with keep_records=True")
-        import pandas as pd
-
         columns = ["event_id", "source", "function", "received", "settled", "place", "reason", "attempts"]
+        pd = pandas()
+        if pd is None:
+            return Table.from_records(self.entries.values(), columns)
         return pd.DataFrame(list(self.entries.values()), columns=columns)

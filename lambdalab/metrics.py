@@ -2,7 +2,9 @@
 
 Every request ends in exactly one outcome (:data:`OUTCOMES`). With
 ``keep_records=True`` each request's record is kept (as columns) and
-:meth:`Recorder.requests` returns them as a pandas DataFrame. With
+:meth:`Recorder.requests` returns them as a pandas DataFrame, or as a
+:class:`lambdalab.table.Table` with the same columns and values where pandas
+is missing (in the browser). With
 ``keep_records=False`` only running statistics are kept, so memory does not
 grow with the number of requests: counters, time-weighted environment counts
 and a log-bucketed latency histogram (0.5 % relative resolution).
@@ -19,6 +21,8 @@ from __future__ import annotations
 import math
 from collections import Counter
 from typing import Any
+
+from .table import Table, pandas
 
 OUTCOMES = ("success", "error", "timeout", "init_error", "throttled", "dropped", "dry_run")
 """``error``: the handler raised (``FunctionError: Unhandled``); ``init_error``: INIT failed;
@@ -185,18 +189,21 @@ class Recorder:
         raise AssertionError("unreachable")
 
     def requests(self) -> Any:
-        """Every request's record as a pandas DataFrame (needs ``keep_records=True`` and pandas)."""
+        """Every request's record (needs ``keep_records=True``): a pandas DataFrame, or without pandas a
+        :class:`~lambdalab.table.Table` of the same columns and values."""
         if not self.keep_records:
             raise RuntimeError("records were not kept: create the simulation with keep_records=True")
-        import pandas as pd
-
-        return pd.DataFrame(self.columns, columns=list(COLUMNS))
+        pd = pandas()
+        return Table(self.columns) if pd is None else pd.DataFrame(self.columns, columns=list(COLUMNS))
 
     def cloudwatch(self, period: float = 60.0) -> Any:
-        """CloudWatch-style metrics per ``period`` seconds, as a DataFrame indexed by period start."""
+        """CloudWatch-style metrics per ``period`` seconds, as a DataFrame indexed by period start; without pandas
+        a :class:`~lambdalab.table.Table` of the same numbers whose first column, ``period``, is its index."""
         if isinstance(period, bool) or not isinstance(period, (int, float)) or not 0 < period <= 1e9:
             raise ValueError(f"period must be a number of seconds > 0 (at most 1e9), not {period!r}")
-        import pandas as pd
+        pd = pandas()
+        if pd is None:
+            return self._cloudwatch_table(period)
 
         frame = self.requests()
         frame = frame[frame.outcome != "dry_run"]
@@ -223,3 +230,52 @@ class Recorder:
         else:
             grouped["ConcurrentExecutions"] = 0.0
         return grouped.fillna({"ConcurrentExecutions": 0.0})
+
+    def _cloudwatch_table(self, period: float) -> Table:
+        """:meth:`cloudwatch` in plain Python: the same sums, maxima and means (pandas' compensated sum)."""
+        if not self.keep_records:
+            raise RuntimeError("records were not kept: create the simulation with keep_records=True")
+        c = self.columns
+        buckets: dict[float, tuple[Counter[str], list[float]]] = {}
+        for arrival, outcome, cold, duration in zip(c["arrival"], c["outcome"], c["cold"], c["duration"], strict=True):
+            if outcome != "dry_run":
+                outcomes, ran = buckets.setdefault(arrival // period * period, (Counter(), []))
+                outcomes[outcome] += 1
+                outcomes["ColdStarts"] += bool(cold)
+                if outcome in _RAN:
+                    ran.append(duration * 1000)
+        busy: dict[float, int] = {}
+        for second, n in self.busy_max_by_second.items():
+            start = second // period * period
+            busy[start] = max(n, busy.get(start, 0))
+        starts = sorted(buckets)
+        counts = [buckets[start][0] for start in starts]
+        durations = [buckets[start][1] for start in starts]
+        columns: dict[str, list[Any]] = {
+            "period": starts,
+            "Invocations": [sum(n[o] for o in _RAN) for n in counts],
+            "Errors": [sum(n[o] for o in _RAN[1:]) for n in counts],
+            "Throttles": [n["throttled"] for n in counts],
+            "ColdStarts": [n["ColdStarts"] for n in counts],
+            "DurationAverage": [_mean(d) for d in durations],
+            "DurationMaximum": [max(d, default=math.nan) for d in durations],
+            "ConcurrentExecutions": [float(busy.get(start, 0)) for start in starts],
+        }
+        return Table(columns, index="period")
+
+
+_RAN = ("success", "error", "timeout", "init_error")
+"""Outcomes CloudWatch counts as ``Invocations``; all but the first are ``Errors``."""
+
+
+def _mean(values: list[float]) -> float:
+    """The mean as pandas' groupby computes it (Kahan-compensated sum, then one division); NaN if none."""
+    total = compensation = 0.0
+    for value in values:
+        y = value - compensation
+        t = total + y
+        compensation = t - total - y
+        if compensation != compensation:  # an infinity: no compensation (pandas GH#50367)
+            compensation = 0.0
+        total = t
+    return total / len(values) if values else math.nan

@@ -697,7 +697,8 @@ class Lambda:
         raise ResourceNotFoundException(f"The resource you requested does not exist. (UUID {UUID})")
 
     def events(self) -> Any:
-        """Where every event went (:mod:`lambdalab.accounting`), as a DataFrame."""
+        """Where every event went (:mod:`lambdalab.accounting`), as a DataFrame (a :class:`~lambdalab.table.Table`
+        without pandas)."""
         return self.ledger.frame()
 
     # -- invoking --------------------------------------------------------------------------------------
@@ -799,11 +800,12 @@ class Lambda:
 
     # -- results ---------------------------------------------------------------------------------------
     def requests(self) -> Any:
-        """Every request's record as a DataFrame (see :mod:`lambdalab.metrics`)."""
+        """Every request's record as a DataFrame, or a :class:`~lambdalab.table.Table` of the same columns and
+        values without pandas (see :mod:`lambdalab.metrics`)."""
         return self.recorder.requests()
 
     def metrics(self, period: float = 60.0) -> Any:
-        """CloudWatch-style metrics per period."""
+        """CloudWatch-style metrics per period (a DataFrame, or a :class:`~lambdalab.table.Table`)."""
         self.recorder.finish(self.sim.now)
         return self.recorder.cloudwatch(period)
 
@@ -825,16 +827,23 @@ class Lambda:
             total += usage_cost(recorder.billed_requests, on_demand, era=self.era)
             rate = prices.provisioned[Architecture.X86_64].usd_per_gb_second_duration if self.era is Era.TODAY else 0.0
             return total + recorder.provisioned_gb_seconds * rate
-        frame = self.requests()
-        frame = frame[frame.billed_ms > 0]
-        for (name, provisioned), rows in frame.groupby(["function", "provisioned"]):
-            arch = Architecture(self.functions[str(name)].config.architecture)
-            gb_seconds = float((rows.billed_ms * rows.memory_mb).sum()) / 1_024_000
+        served: dict[tuple[str, bool], list[int]] = {}  # (function, provisioned) -> [requests, billed MB-ms]
+        c = recorder.columns
+        for name, billed_ms, memory_mb, provisioned in zip(
+            c["function"], c["billed_ms"], c["memory_mb"], c["provisioned"], strict=True
+        ):
+            if billed_ms > 0:
+                group = served.setdefault((name, provisioned), [0, 0])
+                group[0] += 1
+                group[1] += billed_ms * memory_mb
+        for (name, provisioned), (requests, mb_ms) in sorted(served.items()):  # sorted: the sums add up the same
+            arch = Architecture(self.functions[name].config.architecture)
+            gb_seconds = float(mb_ms) / 1_024_000
             if provisioned:
                 rate = prices.provisioned[arch].usd_per_gb_second_duration
-                total += len(rows) * prices.usd_per_request + gb_seconds * rate
+                total += requests * prices.usd_per_request + gb_seconds * rate
             else:
-                total += usage_cost(len(rows), gb_seconds, arch, self.era)
+                total += usage_cost(requests, gb_seconds, arch, self.era)
         return total
 
     def log_group(self, name: str) -> Any:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.abc
 import logging
 import os
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import settings
@@ -14,6 +17,21 @@ from playwright.sync_api import Browser, sync_playwright
 
 from browser_support import CHROMIUM, FLAGS
 from lambdalab_book import serve
+
+HIDDEN = ("pandas", "numpy")
+"""What ``LAMBDALAB_HIDE_PANDAS=1`` makes unimportable, as in the reader's browser (Pyodide, offline)."""
+
+
+class _Hide(importlib.abc.MetaPathFinder):
+    def find_spec(self, name: str, path: Sequence[str] | None, target: ModuleType | None = None) -> None:
+        if name.partition(".")[0] in HIDDEN:
+            raise ModuleNotFoundError(f"No module named {name!r} (hidden: LAMBDALAB_HIDE_PANDAS=1)", name=name)
+
+
+if os.environ.get("LAMBDALAB_HIDE_PANDAS") == "1":  # lambdalab imports pandas only when asked
+    for loaded in [name for name in sys.modules if name.partition(".")[0] in HIDDEN]:
+        del sys.modules[loaded]
+    sys.meta_path.insert(0, _Hide())
 
 # In CI the property tests draw the same examples every run (a red CI must be reproducible);
 # locally they explore new ones each run.
