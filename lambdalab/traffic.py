@@ -58,7 +58,8 @@ def poisson(
             f"{rate:g} requests a second from {begin:g} s to {until:g} s is about {expected:,.0f} requests, more than "
             f"max_requests={max_requests:,}: lower the rate or the span{insist}"
         )
-    fn = aws.function(function_name)
+    aws.function_arn(function_name)  # the function, version or alias exists
+    plain = aws.functions.get(function_name)  # a plain name: its $LATEST, looked up once
     raw, event = aws.parse_payload(payload, invocation_type)  # checked once
     submit = aws.engine.submit
     expovariate = sim.rng.expovariate
@@ -70,8 +71,10 @@ def poisson(
     fresh = (lambda text: scan(text, start)[0]) if text.strip() else (lambda _: None)
 
     def arrive() -> None:
+        # A version or alias is looked up per request (a weighted alias draws its version each time).
+        fn, arn = (plain, plain.config.arn) if plain is not None else aws.route(function_name)
         # Handlers get their own copy of the event; a duration model never reads it.
-        submit(fn, raw, event if fn.code is None else fresh(text), invocation_type, False, callback)
+        submit(fn, raw, event if fn.code is None else fresh(text), invocation_type, False, callback, None, arn)
         gap = expovariate(rate)
         if sim.now + gap < until:
             sim.schedule(gap, arrive)
@@ -91,7 +94,7 @@ def at_times(
     callback: Callable[[InvocationResult], object] | None = None,
 ) -> None:
     """Schedule one request at each of ``times`` (virtual seconds; all are checked before any is scheduled)."""
-    aws.function(function_name)
+    aws.function_arn(function_name)  # the function, version or alias exists
     aws.parse_payload(payload, invocation_type)  # checked now, not when the first request arrives
     sim = aws.sim
     checked = [sim.check_time(t, "time") for t in times]

@@ -293,3 +293,23 @@ def test_a_mapping_to_an_alias_runs_the_alias_version() -> None:
     queue.send_message("{}")
     aws.sim.run(until=30)
     assert aws.requests().version.tolist() == ["1"]
+
+
+def test_traffic_to_an_alias_follows_its_weights() -> None:
+    aws = ll.Lambda(ll.Simulation(seed=9))
+    aws.create_function("f", duration="const:0.05")
+    aws.publish_version(FunctionName="f")
+    aws.publish_version(FunctionName="f")  # nothing changed: still version 1
+    aws.update_function_configuration(FunctionName="f", MemorySize=256)
+    aws.publish_version(FunctionName="f")
+    aws.create_alias(
+        FunctionName="f", Name="live", FunctionVersion="1", RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}}
+    )
+    ll.poisson(aws, "f:live", rate=20, until=100)
+    ll.at_times(aws, "f", [1.0, 2.0])
+    aws.sim.run()
+    versions = aws.requests().version.tolist()
+    assert versions.count("$LATEST") == 2
+    assert 0.4 < versions.count("2") / (len(versions) - 2) < 0.6
+    with pytest.raises(ll.ResourceNotFoundException):
+        ll.poisson(aws, "f:nope", rate=1, until=200)
