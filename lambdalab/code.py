@@ -142,13 +142,18 @@ class Imports:
     def take(self, before: set[str], aside: dict[str, types.ModuleType]) -> dict[str, types.ModuleType]:
         """Remove from ``sys.modules`` what INIT imported for itself (since ``before``), put back the host's
         copies set aside, and return the environment's own."""
+        own = self.take_new(set(sys.modules) - before)
+        sys.modules.update(aside)
+        return own
+
+    def take_new(self, names: Iterable[str]) -> dict[str, types.ModuleType]:
+        """Remove from ``sys.modules`` those of ``names`` (newly imported) that the environment keeps as its own."""
         own: dict[str, types.ModuleType] = {}
-        for group in self.own(set(sys.modules) - before).values():
+        for group in self.own(names).values():
             for name in group:
                 module = sys.modules.pop(name)
                 if module is not None:
                     own[name] = module
-        sys.modules.update(aside)
         return own
 
 
@@ -341,10 +346,15 @@ def _load_directory(folder: Path, module_name: str, function_name: str, env_id: 
 
 def take_private_modules(before: set[str], root: str) -> dict[str, types.ModuleType]:
     """Remove from ``sys.modules`` what was imported from ``root`` since ``before``; return it."""
+    return take_from(set(sys.modules) - before, root)
+
+
+def take_from(names: Iterable[str], root: str) -> dict[str, types.ModuleType]:
+    """Remove from ``sys.modules`` those of ``names`` imported from ``root``; return them."""
     prefix = root.rstrip(os.sep) + os.sep
     private = {}
-    for name in set(sys.modules) - before:
-        file = getattr(sys.modules[name], "__file__", None) or ""
+    for name in names:
+        file = getattr(sys.modules.get(name), "__file__", None) or ""
         if file.startswith(prefix):
             private[name] = sys.modules.pop(name)
     return private

@@ -76,7 +76,8 @@ class EnvironmentLifecycle(EngineState):
         lines: list[tuple[float, str]] = []
         if fn.code is not None:
             clock = self.clock_class(self.sim.now, float("inf"), self.epoch_unix, fn.vcpus, req.id if req else "")
-            box = Sandbox(fn.environment_variables(env, self.region), fn.config.ephemeral_storage)
+            imports = fn.code.imports if fn.code.kind in ("source", "directory") else None
+            box = Sandbox(fn.environment_variables(env, self.region), fn.config.ephemeral_storage, imports)
             try:
                 with sandbox(clock, box, self.real_time_limit_s):
                     env.loaded = fn.code.load(fn.config.handler, env.id)

@@ -10,6 +10,7 @@ runtime provides and takes it back afterwards:
 - **CPU**: :func:`compute` stands for CPU-bound work; it takes longer with
   less memory, since Lambda allots CPU in proportion to memory (1,769 MB =
   one vCPU, https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+  Opt-in, ``Lambda(cpu_time=True)`` measures the code's own CPU as well (:mod:`lambdalab.cputime`).
 - **environment**: ``os.environ`` holds the function's variables and Lambda's
   own (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime),
   ``_X_AMZN_TRACE_ID`` new for every invocation (:mod:`lambdalab.process`).
@@ -18,7 +19,8 @@ runtime provides and takes it back afterwards:
   environment's log stream, stamped with virtual time; ``sys.stdout`` and the root handler are
   made once, as the runtime makes them, so what INIT keeps of them keeps working
   (:mod:`lambdalab.process`).
-- **modules**: modules imported from the code folder are the environment's own.
+- **modules**: modules imported from the code folder, and the pure-Python packages the code imports,
+  are the environment's own, and so is ``logging.getLogger``'s registry (:mod:`lambdalab.code`).
 - **/tmp**: ``/tmp`` is the environment's own folder (its ephemeral storage: 512 MB by default, ``ENOSPC``
   beyond), through ``open``, ``os``, ``pathlib``, ``shutil``, ``tempfile`` and ``sqlite3``; it lasts as
   long as the environment (:mod:`lambdalab.tmpfs`).
@@ -41,9 +43,10 @@ import sys
 import types
 from collections.abc import Callable
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
-from .code import InitError, take_private_modules, user_stack_trace
+from .code import Imports, InitError, take_from, user_stack_trace
 from .guard import GUARD
 from .process import _HANDLERS, HOST_STREAMS, STDERR, STDOUT, Environ, RuntimeLogHandler
 from .tmpfs import ACTIVE, Disk, install
@@ -63,6 +66,8 @@ def compute(cpu_seconds: float, threads: int = 1) -> None:
     ``vcpus = memory / 1769``: at 128 MB a second of work takes 13.8 s; one
     thread never goes faster than one vCPU; ``threads`` use up to the
     function's vCPUs (5.8 at 10,240 MB, which AWS describes as "up to 6").
+    With ``Lambda(cpu_time=True)`` the code's own CPU moves the clock as well; ``compute`` still adds
+    this on top (its own CPU is next to nothing), at the memory's share even during INIT.
     """
     if not cpu_seconds >= 0 or threads < 1:
         raise ValueError("compute(cpu_seconds >= 0, threads >= 1)")
@@ -79,13 +84,29 @@ UNESCAPED_JSON_RUNTIMES = frozenset(
 
 class Sandbox:
     """What one execution environment keeps from run to run: its ``os.environ`` (changes included),
-    its root logger's level and handlers, the modules imported from its code folder, and its ``/tmp``
-    (``tmp``, made on first use), ``storage_mb`` in size (the function's ephemeral storage)."""
+    its root logger's level and handlers, the modules it imported for itself (:class:`lambdalab.code.Imports`)
+    and the loggers they made, and its ``/tmp`` (``tmp``, made on first use), ``storage_mb`` in size (the
+    function's ephemeral storage). ``imports`` is ``None`` for callable and factory handlers, whose modules
+    and loggers are the host's."""
 
-    __slots__ = ("ensure_ascii", "environ", "log_level", "modules", "path", "root_handlers", "storage_mb", "tmp")
+    __slots__ = (
+        "ensure_ascii",
+        "environ",
+        "imports",
+        "log_level",
+        "loggers",
+        "modules",
+        "path",
+        "root_handlers",
+        "storage_mb",
+        "tmp",
+    )
 
-    def __init__(self, environ: dict[str, str], storage_mb: int = 512) -> None:
+    def __init__(self, environ: dict[str, str], storage_mb: int = 512, imports: Imports | None = None) -> None:
         self.environ = Environ(environ)
+        self.imports = imports
+        # logging.getLogger's registry, as each runtime process has its own (None: the host's)
+        self.loggers: dict[str, Any] | None = None if imports is None or imports.shared is None else {}
         self.storage_mb = storage_mb
         self.log_level = logging.WARNING  # the runtime's root logger starts at WARNING
         self.root_handlers: list[logging.Handler] = [RuntimeLogHandler()]  # the runtime's one handler
@@ -110,7 +131,19 @@ class sandbox:
     A class rather than a generator: entering and leaving cost a few assignments, and the real-time
     guard never fires inside lambdalab's own frames (a generator's would be ``contextlib``'s)."""
 
-    __slots__ = ("before", "box", "clock", "environ", "err", "handlers", "level", "limit", "out", "shadowed")
+    __slots__ = (
+        "before",
+        "box",
+        "clock",
+        "environ",
+        "err",
+        "handlers",
+        "level",
+        "limit",
+        "loggers",
+        "out",
+        "shadowed",
+    )
 
     def __init__(self, clock: Clock, box: Sandbox, real_time_limit: float | None = None) -> None:
         self.clock, self.box, self.limit = clock, box, real_time_limit
@@ -127,13 +160,16 @@ class sandbox:
         if HOST_STREAMS.watching or len(_HANDLERS) != HOST_STREAMS.count:
             HOST_STREAMS.install(self.out, self.err)
         self.handlers, root.handlers = root.handlers, box.root_handlers
+        if box.loggers is not None:
+            manager = logging.Logger.manager
+            self.loggers, manager.loggerDict = manager.loggerDict, box.loggers
         self.level = root.level
         if self.level != box.log_level:
             root.setLevel(box.log_level)
-        if box.modules or box.path is not None:
+        if box.modules or box.path is not None or box.imports is not None:
             self.shadowed = {name: sys.modules[name] for name in box.modules if name in sys.modules}
-            self.before = set(sys.modules)
             sys.modules.update(box.modules)
+            self.before = len(sys.modules)  # modules imported from here on are appended: no copy of the names
             if box.path is not None:
                 sys.path.insert(0, box.path)
         if self.limit is not None:
@@ -143,6 +179,9 @@ class sandbox:
         GUARD.disarm()
         box, root = self.box, logging.root
         box.log_level = root.level
+        if box.loggers is not None:
+            manager = logging.Logger.manager
+            box.loggers, manager.loggerDict = manager.loggerDict, self.loggers
         if root.level != self.level:
             root.setLevel(self.level)
         box.root_handlers, root.handlers = root.handlers, self.handlers
@@ -154,10 +193,15 @@ class sandbox:
         sys.stdout, sys.stderr = self.out, self.err
         if self.shadowed is not None:
             path = box.path
-            if path is not None:
-                if path in sys.path:
-                    sys.path.remove(path)
-                box.modules.update(take_private_modules(self.before, path))  # imported by the handler itself
+            if path is not None and path in sys.path:
+                sys.path.remove(path)
+            added = len(sys.modules) - self.before
+            if added > 0:  # imported by the handler itself: from its folder, or a package of its own
+                new = list(islice(reversed(sys.modules), added))
+                if path is not None:
+                    box.modules.update(take_from(new, path))
+                if box.imports is not None:
+                    box.modules.update(box.imports.take_new(n for n in new if n in sys.modules))
             for name in box.modules:
                 sys.modules.pop(name, None)
             sys.modules.update(self.shadowed)

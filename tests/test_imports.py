@@ -95,3 +95,37 @@ def test_a_failed_init_puts_the_hosts_copy_back(counterlib: Any) -> None:
     aws.create_function("f", ll.Code.from_source(source, "app.py"), handler="app.handler")
     assert aws.invoke(FunctionName="f")["FunctionError"] == "Unhandled"
     assert sys.modules["counterlib"] is counterlib
+
+
+def test_a_package_first_imported_by_the_handler_is_its_environments(counterlib: Any) -> None:
+    for name in [n for n in sys.modules if n.partition(".")[0] == "counterlib"]:
+        del sys.modules[name]  # the host has not imported it
+    lazy = "def handler(event, context):\n    import counterlib\n    return counterlib.bump()\n"
+    results = run(ll.Code.from_source(lazy, "app.py"), [0.0, 0.0, 30.0])
+    counts: dict[str, list[int]] = {}
+    for r in results:
+        counts.setdefault(r.env_id, []).append(r.json())
+    assert sorted(counts.values()) == [[1], [1, 2]]
+    assert "counterlib" not in sys.modules  # nothing left in the host
+
+
+def test_each_environment_has_its_own_loggers() -> None:
+    """``logging.getLogger`` hands each environment its own loggers, as each runtime process has its own:
+    a logger configured in one environment (a handler added at INIT) is new in the next, and the host's
+    registry does not see it."""
+    source = (
+        "import logging\n"
+        "log = logging.getLogger('orders')\n"
+        "configured_before = bool(log.handlers)\n"
+        "log.addHandler(logging.StreamHandler())\n"
+        "def handler(event, context):\n"
+        "    return [configured_before, len(logging.getLogger('orders').handlers)]\n"
+    )
+    results = run(ll.Code.from_source(source, "app.py"), [0.0, 0.0])
+    assert [r.json() for r in results] == [[False, 1], [False, 1]]
+    import logging
+
+    assert "orders" not in logging.Logger.manager.loggerDict
+    shared = run(ll.Code.from_source(source, "app.py", shared=True), [0.0, 0.0])
+    assert sorted(r.json() for r in shared) == [[False, 2], [True, 2]]  # one registry: the second sees the first
+    del logging.Logger.manager.loggerDict["orders"]
