@@ -309,7 +309,8 @@ class Lambda:
         ``Timeout``, ``Environment={"Variables": {...}}``, ``Handler``, ``Runtime``, ``Role``, ``Description``,
         ``VpcConfig={"SubnetIds": [...], "SecurityGroupIds": [...]}``, ``EphemeralStorage={"Size": MB}``,
         ``DeadLetterConfig={"TargetArn": <SQS queue or SNS topic>}``. Checked as ``CreateFunction`` checks
-        them; nothing changes if one is refused. The new configuration gets new execution environments, as
+        them; nothing changes if one is refused. It applies at once (AWS answers ``LastUpdateStatus:
+        InProgress`` for a few seconds first). The new configuration gets new execution environments, as
         on AWS: idle ones of the old configuration shut down now, busy ones when their request ends
         (https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html). Published
         versions keep theirs."""
