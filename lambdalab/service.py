@@ -19,7 +19,6 @@ import math
 import random
 import re
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any, TypeVar
 
 from .accounting import Ledger
@@ -28,15 +27,14 @@ from .client_context import client_context, decode
 from .code import Code
 from .coldstart import ColdStartModel, cold_start_model
 from .concurrency import ConcurrencyManager
-from .config import DEFAULT_ACCOUNT, FunctionConfig, VpcConfig, placed, validate, with_defaults
+from .config import DEFAULT_ACCOUNT, FunctionConfig, placed, validate, with_defaults
 from .cputime import CpuClock
+from .deployment import Deployment
 from .destinations import EventBus, SNSTopic, Target
 from .distributions import Dist
 from .errors import (
     InvalidParameterValueException,
     InvalidRequestContentException,
-    LambdaError,
-    ProvisionedConcurrencyConfigNotFoundException,
     RequestEntityTooLargeException,
     ResourceConflictException,
     ResourceNotFoundException,
@@ -44,17 +42,17 @@ from .errors import (
 )
 from .function import DurationModel, Function
 from .invoke import DRY_RUN, EVENT, REAL_TIME_LIMIT_S, REQUEST_RESPONSE, Engine, InvocationResult
-from .lifecycle import EnvState
 from .logs import CloudWatchLogs
 from .mappings import parameters as mapping_parameters
 from .metrics import Recorder
 from .pricing import PROVISIONED_BILLING_S, Architecture, price_sheet, usage_cost
+from .provisioning import Provisioning
 from .quotas import Era, quotas
 from .runtime import _current
 from .sim import Simulation
 from .sqs import SQSEventSourceMapping, SQSQueue
 from .streams import Stream, StreamEventSourceMapping
-from .versions import FUNCTION_NAME, LATEST, FunctionRef, make_alias, parse_function_name
+from .versions import FUNCTION_NAME
 
 
 class StreamingBody:
@@ -72,7 +70,7 @@ class StreamingBody:
         return f"<StreamingBody {len(self._data)} bytes>"
 
 
-class Lambda:
+class Lambda(Deployment, Provisioning):
     """Functions, their environments, logs and metrics on one simulation's clock."""
 
     def __init__(
@@ -183,420 +181,6 @@ class Lambda:
         self.concurrency.add(fn.name, config.reserved_concurrency, 0, self.sim.now)
         self.functions[fn.name] = fn
         return fn
-
-    def function(self, name: str) -> Function:
-        """The function (its ``$LATEST``) named by a name or an unqualified ARN."""
-        return self._latest(self._ref(name))
-
-    def _ref(self, name: object, qualifier: object = None) -> FunctionRef:
-        return parse_function_name(name, self.region, self.account_id, qualifier)
-
-    def _latest(self, ref: FunctionRef) -> Function:
-        try:
-            return self.functions[ref.name]
-        except KeyError:
-            raise ResourceNotFoundException(
-                f"Function not found: arn:aws:lambda:{self.region}:{self.account_id}:function:{ref.name}"
-            ) from None
-
-    def _version(self, latest: Function, qualifier: str) -> Function:
-        """The version that ``qualifier`` (a version number, ``$LATEST`` or an alias) names, for requests
-        (an alias with weights draws one of its two versions)."""
-        if qualifier == LATEST:
-            return latest
-        alias = latest.aliases.get(qualifier)
-        if alias is not None:
-            qualifier = alias.pick(self.routing)
-            if qualifier == LATEST:
-                return latest
-        version = latest.published.get(qualifier)
-        if version is None:
-            raise ResourceNotFoundException(f"Function not found: {latest.config.arn}:{qualifier}")
-        return version
-
-    def route(self, FunctionName: str, Qualifier: str | None = None) -> tuple[Function, str]:
-        """The version that serves one request to ``FunctionName`` (and ``Qualifier``), and the ARN the
-        handler's context sees as ``invoked_function_arn``: qualified when the caller named a version or alias."""
-        ref = self._ref(FunctionName, Qualifier)
-        latest = self._latest(ref)
-        if ref.qualifier is None:
-            return latest, latest.config.arn
-        return self._version(latest, ref.qualifier), f"{latest.config.arn}:{ref.qualifier}"
-
-    def function_arn(self, FunctionName: str) -> str:
-        """The ARN of what ``FunctionName`` names: the function's, or its version's or alias's."""
-        ref = self._ref(FunctionName)
-        latest = self._latest(ref)
-        if ref.qualifier is not None:
-            self._check_qualifier(latest, ref.qualifier)
-            return f"{latest.config.arn}:{ref.qualifier}"
-        return latest.config.arn
-
-    def _check_qualifier(self, latest: Function, qualifier: str) -> None:
-        if qualifier != LATEST and qualifier not in latest.published and qualifier not in latest.aliases:
-            raise ResourceNotFoundException(f"Function not found: {latest.config.arn}:{qualifier}")
-
-    def _unqualified(self, FunctionName: str, operation: str) -> Function:
-        """The ``$LATEST`` that an operation on the unpublished version changes; a version or alias is refused."""
-        ref = self._ref(FunctionName)
-        if ref.qualifier not in (None, LATEST):
-            raise InvalidParameterValueException(
-                f"Current operation does not support versions other than $LATEST. Please set version to $LATEST "
-                f"or do not set a version in your request. ({operation})"
-            )
-        return self._latest(ref)
-
-    def put_function_concurrency(self, FunctionName: str, ReservedConcurrentExecutions: int) -> dict[str, int]:
-        """Reserve concurrency for a function (all its versions); 0 throttles every request (the console's
-        throttle button)."""
-        fn = self._unqualified(FunctionName, "PutFunctionConcurrency")
-        value = ReservedConcurrentExecutions
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InvalidParameterValueException(f"ReservedConcurrentExecutions must be an integer >= 0, not {value!r}")
-        self.concurrency.set_reserved(fn.name, value)
-        return {"ReservedConcurrentExecutions": value}
-
-    def delete_function_concurrency(self, FunctionName: str) -> None:
-        fn = self._unqualified(FunctionName, "DeleteFunctionConcurrency")
-        self.concurrency.set_reserved(fn.name, None)
-
-    # -- versions and aliases (lambdalab.versions) -------------------------------------------------------
-    def configuration(self, fn: Function) -> dict[str, Any]:
-        """A version's ``FunctionConfiguration``, as ``GetFunctionConfiguration`` answers
-        (https://docs.aws.amazon.com/lambda/latest/api/API_FunctionConfiguration.html)."""
-        c = fn.config
-        answer: dict[str, Any] = {
-            "FunctionName": c.function_name,
-            "FunctionArn": fn.arn,
-            "Runtime": c.runtime,
-            "Role": c.role,
-            "Handler": c.handler,
-            "Description": fn.description,
-            "Timeout": c.timeout,
-            "MemorySize": c.memory_size,
-            "Version": fn.version,
-            "Environment": {"Variables": dict(c.environment)},
-            "EphemeralStorage": {"Size": c.ephemeral_storage},
-            "Architectures": [str(getattr(c.architecture, "value", c.architecture))],
-            "State": "Active",
-            "LastUpdateStatus": "Successful",
-            "RevisionId": f"{fn.name}-{fn.revision}",
-        }
-        if c.vpc_config is not None:
-            answer["VpcConfig"] = {
-                "SubnetIds": list(c.vpc_config.subnet_ids),
-                "SecurityGroupIds": list(c.vpc_config.security_group_ids),
-            }
-        dead_letter = self.asynchronous.dead_letter.get(c.function_name)
-        if dead_letter is not None:
-            answer["DeadLetterConfig"] = {"TargetArn": dead_letter.arn}
-        return answer
-
-    def get_function_configuration(self, FunctionName: str, Qualifier: str | None = None) -> dict[str, Any]:
-        """The configuration of ``$LATEST``, or of the version that a version number or alias names."""
-        ref = self._ref(FunctionName, Qualifier)
-        latest = self._latest(ref)
-        if ref.qualifier is None or ref.qualifier == LATEST:
-            return self.configuration(latest)
-        alias = latest.aliases.get(ref.qualifier)
-        version = latest.published.get(alias.function_version if alias else ref.qualifier)
-        if version is None:
-            raise ResourceNotFoundException(f"Function not found: {latest.config.arn}:{ref.qualifier}")
-        return self.configuration(version)
-
-    def update_function_configuration(self, FunctionName: str, **settings: Any) -> dict[str, Any]:
-        """``UpdateFunctionConfiguration`` of ``$LATEST``, with the API's parameter names: ``MemorySize``,
-        ``Timeout``, ``Environment={"Variables": {...}}``, ``Handler``, ``Runtime``, ``Role``, ``Description``,
-        ``VpcConfig={"SubnetIds": [...], "SecurityGroupIds": [...]}``, ``EphemeralStorage={"Size": MB}``,
-        ``DeadLetterConfig={"TargetArn": <SQS queue or SNS topic>}``. Checked as ``CreateFunction`` checks
-        them; nothing changes if one is refused. It applies at once (AWS answers ``LastUpdateStatus:
-        InProgress`` for a few seconds first). The new configuration gets new execution environments, as
-        on AWS: idle ones of the old configuration shut down now, busy ones when their request ends
-        (https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html). Published
-        versions keep theirs."""
-        fn = self._unqualified(FunctionName, "UpdateFunctionConfiguration")
-        unknown = sorted(set(settings) - _CONFIG_FIELDS.keys() - {"Description", "DeadLetterConfig"})
-        if unknown:
-            raise InvalidParameterValueException(
-                f"Unknown parameter {', '.join(unknown)}: UpdateFunctionConfiguration takes "
-                f"{', '.join(sorted([*_CONFIG_FIELDS, 'Description', 'DeadLetterConfig']))}."
-            )
-        changes = {
-            _CONFIG_FIELDS[key]: _config_value(key, value) for key, value in settings.items() if key in _CONFIG_FIELDS
-        }
-        config = replace(fn.config, **changes)
-        validate(config, self.quotas)
-        description = settings.get("Description", fn.description)
-        if not isinstance(description, str) or len(description) > 256:
-            raise InvalidParameterValueException("Description is text of at most 256 characters.")
-        if "DeadLetterConfig" in settings:
-            self._set_dead_letter(fn, settings["DeadLetterConfig"])
-        fn.description = description
-        if changes:
-            fn.configure(config)
-            fn.revision += 1
-            self.engine.retire_stale(fn)
-        return self.configuration(fn)
-
-    def _set_dead_letter(self, fn: Function, config: object) -> None:
-        if not isinstance(config, dict) or not isinstance(config.get("TargetArn"), str):
-            raise InvalidParameterValueException(
-                f"DeadLetterConfig is {{'TargetArn': <an SQS queue's or SNS topic's ARN>}}, not {config!r}."
-            )
-        target = self.target(config["TargetArn"])
-        if not target.arn.startswith(("arn:aws:sqs:", "arn:aws:sns:")):
-            raise InvalidParameterValueException("A dead-letter queue must be an SQS queue or an SNS topic.")
-        self.asynchronous.dead_letter[fn.name] = target
-
-    def update_function_code(
-        self,
-        FunctionName: str,
-        ZipFile: bytes | None = None,
-        Publish: bool = False,
-        *,
-        code: Code | Callable[[Any, Any], Any] | None = None,
-    ) -> dict[str, Any]:
-        """``UpdateFunctionCode`` of ``$LATEST``: a deployment package's bytes (``ZipFile``), or (lambdalab's
-        own) ``code=`` a :class:`Code` or a handler function. New code gets new execution environments, as a
-        new configuration does; ``Publish=True`` publishes a version of it at once
-        (https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionCode.html)."""
-        fn = self._unqualified(FunctionName, "UpdateFunctionCode")
-        if (ZipFile is None) == (code is None):
-            raise InvalidParameterValueException("Give the new code: ZipFile=<a zip file's bytes>, or code=...")
-        if fn.model is not None:
-            raise InvalidParameterValueException(
-                f"{fn.name} is a statistical function (a duration model, no code): create a function with code."
-            )
-        if not isinstance(Publish, bool):
-            raise InvalidParameterValueException(f"Publish is True or False, not {Publish!r}.")
-        new = Code.from_zip(ZipFile, self.quotas) if ZipFile is not None else code
-        fn.code = new if isinstance(new, Code) else Code.from_callable(new)  # type: ignore[arg-type]
-        fn.revision += 1
-        self.engine.retire_stale(fn)
-        return self.publish_version(fn.name) if Publish else self.configuration(fn)
-
-    def publish_version(self, FunctionName: str, Description: str | None = None) -> dict[str, Any]:
-        """``PublishVersion``: freeze ``$LATEST``'s code and configuration as the next version number.
-        If nothing has changed since the last version, that version is returned and none is made
-        (https://docs.aws.amazon.com/lambda/latest/api/API_PublishVersion.html)."""
-        fn = self._unqualified(FunctionName, "PublishVersion")
-        if Description is not None and (not isinstance(Description, str) or len(Description) > 256):
-            raise InvalidParameterValueException("Description is text of at most 256 characters.")
-        if fn.published_revision == fn.revision and fn.published:
-            return self.configuration(fn.published[str(fn.next_version - 1)])
-        version = fn.snapshot(str(fn.next_version))
-        version.description = fn.description if Description is None else Description
-        fn.published[version.version] = version
-        fn.next_version += 1
-        fn.published_revision = fn.revision
-        return self.configuration(version)
-
-    def list_versions_by_function(self, FunctionName: str) -> dict[str, Any]:
-        fn = self._unqualified(FunctionName, "ListVersionsByFunction")
-        return {"Versions": [self.configuration(fn), *(self.configuration(v) for v in fn.published.values())]}
-
-    def create_alias(
-        self,
-        FunctionName: str,
-        Name: str,
-        FunctionVersion: str,
-        Description: str = "",
-        RoutingConfig: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """``CreateAlias``: a name for a version, optionally sending ``RoutingConfig``'s share of the
-        requests to a second version (:mod:`lambdalab.versions`)."""
-        fn = self._unqualified(FunctionName, "CreateAlias")
-        alias = make_alias(Name, FunctionVersion, RoutingConfig, Description, set(fn.published))
-        if alias.name in fn.aliases:
-            raise ResourceConflictException(f"Alias already exists: {fn.config.arn}:{alias.name}")
-        fn.aliases[alias.name] = alias
-        return self._alias_answer(fn, alias.name)
-
-    def update_alias(
-        self,
-        FunctionName: str,
-        Name: str,
-        FunctionVersion: str | None = None,
-        Description: str | None = None,
-        RoutingConfig: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """``UpdateAlias``: point it elsewhere, or change its routing (``RoutingConfig={}`` removes the second
-        version). Provisioned concurrency on the alias moves with it."""
-        fn = self._unqualified(FunctionName, "UpdateAlias")
-        old = self._alias(fn, Name)
-        alias = make_alias(
-            Name,
-            old.function_version if FunctionVersion is None else FunctionVersion,
-            old.routing_config if RoutingConfig is None else RoutingConfig,
-            old.description if Description is None else Description,
-            set(fn.published),
-        )
-        fn.aliases[Name] = alias
-        if (fn.name, Name) in self.provisioned:
-            try:
-                self._allocate(fn)
-            except LambdaError:
-                fn.aliases[Name] = old
-                raise
-        return self._alias_answer(fn, Name)
-
-    def get_alias(self, FunctionName: str, Name: str) -> dict[str, Any]:
-        fn = self._unqualified(FunctionName, "GetAlias")
-        self._alias(fn, Name)
-        return self._alias_answer(fn, Name)
-
-    def list_aliases(self, FunctionName: str) -> dict[str, Any]:
-        fn = self._unqualified(FunctionName, "ListAliases")
-        return {"Aliases": [self._alias_answer(fn, name) for name in fn.aliases]}
-
-    def delete_alias(self, FunctionName: str, Name: str) -> None:
-        fn = self._unqualified(FunctionName, "DeleteAlias")
-        self._alias(fn, Name)
-        del fn.aliases[Name]
-        if self.provisioned.pop((fn.name, Name), None) is not None:
-            self._allocate(fn)
-
-    def _alias(self, fn: Function, name: str) -> Any:
-        alias = fn.aliases.get(name) if isinstance(name, str) else None
-        if alias is None:
-            raise ResourceNotFoundException(f"Alias not found: {fn.config.arn}:{name}")
-        return alias
-
-    def _alias_answer(self, fn: Function, name: str) -> dict[str, Any]:
-        alias = fn.aliases[name]
-        answer: dict[str, Any] = {
-            "AliasArn": f"{fn.config.arn}:{alias.name}",
-            "Name": alias.name,
-            "FunctionVersion": alias.function_version,
-            "Description": alias.description,
-        }
-        if alias.routing_config:
-            answer["RoutingConfig"] = alias.routing_config
-        return answer
-
-    # -- provisioned concurrency ------------------------------------------------------------------------
-    def put_provisioned_concurrency_config(
-        self, FunctionName: str, ProvisionedConcurrentExecutions: int, Qualifier: str | None = None
-    ) -> dict[str, Any]:
-        """Keep this many environments of a published version, or of an alias's version(s), initialised
-        (era today only: launched December 2019). An alias with weights shares them between its two versions
-        by weight. Raising it starts INIT in new environments; lowering it shuts surplus ones down as they
-        become idle. It counts against the function's reserved concurrency, or the unreserved pool
-        (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html)."""
-        ref = self._ref(FunctionName, Qualifier)
-        fn = self._latest(ref)
-        if self.era is Era.SEMINAR_2019:
-            raise InvalidParameterValueException("Provisioned concurrency launched in December 2019: use era 'today'.")
-        qualifier = self._provisioned_qualifier(fn, ref.qualifier)
-        wanted = ProvisionedConcurrentExecutions
-        if isinstance(wanted, bool) or not isinstance(wanted, int) or wanted < 1:
-            raise InvalidParameterValueException(
-                f"ProvisionedConcurrentExecutions must be an integer >= 1, not {wanted!r}"
-            )
-        key = (fn.name, qualifier)
-        before = self.provisioned.get(key)
-        self.provisioned[key] = wanted
-        try:
-            self._allocate(fn)
-        except LambdaError:
-            if before is None:
-                del self.provisioned[key]
-            else:
-                self.provisioned[key] = before
-            raise
-        return {"RequestedProvisionedConcurrentExecutions": wanted, "Status": "IN_PROGRESS"}
-
-    def _provisioned_qualifier(self, fn: Function, qualifier: str | None) -> str:
-        if qualifier is None:
-            raise InvalidParameterValueException(
-                "Qualifier is required: provisioned concurrency applies to a published version or an alias "
-                "(publish_version, create_alias)."
-            )
-        if qualifier == LATEST:
-            raise InvalidParameterValueException(
-                "Provisioned Concurrency Configs cannot be applied to unpublished function versions."
-            )
-        self._check_qualifier(fn, qualifier)
-        return qualifier
-
-    def _allocate(self, fn: Function) -> None:
-        """Share the function's provisioned concurrency configs out to its versions, then start or retire
-        environments to match; a config above what the account or reservation allows raises first."""
-        targets: dict[str, int] = {}
-        for (name, qualifier), count in self.provisioned.items():
-            if name != fn.name:
-                continue
-            alias = fn.aliases.get(qualifier)
-            if alias is None:
-                targets[qualifier] = targets.get(qualifier, 0) + count
-                continue
-            second = round(count * alias.additional_weight) if alias.additional_version else 0
-            targets[alias.function_version] = targets.get(alias.function_version, 0) + count - second
-            if second:
-                assert alias.additional_version is not None
-                targets[alias.additional_version] = targets.get(alias.additional_version, 0) + second
-        self.concurrency.set_provisioned(fn.name, sum(targets.values()))
-        now = self.sim.now
-        for version in fn.published.values():
-            wanted = targets.get(version.version, 0)
-            if wanted == version.provisioned_target:
-                continue
-            self._close_span(version, now)
-            version.provisioned_target = wanted
-            if wanted:
-                config = version.config
-                self.provisioned_spans.append(
-                    (now, None, wanted, config.memory_size, Architecture(config.architecture))
-                )
-                version.provisioned_span = len(self.provisioned_spans) - 1
-            for _ in range(wanted - version.provisioned_envs):
-                self.engine.provision(version)
-            self.engine.retire_provisioned(version)
-
-    def _close_span(self, version: Function, now: float) -> None:
-        index = version.provisioned_span
-        if index is not None:
-            start, _, count, memory, arch = self.provisioned_spans[index]
-            self.provisioned_spans[index] = (start, now, count, memory, arch)
-            version.provisioned_span = None
-
-    def get_provisioned_concurrency_config(self, FunctionName: str, Qualifier: str | None = None) -> dict[str, Any]:
-        """Requested, available (initialised) and allocated environments; ``Status`` is ``READY`` once all are
-        initialised (https://docs.aws.amazon.com/lambda/latest/api/API_GetProvisionedConcurrencyConfig.html)."""
-        ref = self._ref(FunctionName, Qualifier)
-        fn = self._latest(ref)
-        requested = self.provisioned.get((fn.name, ref.qualifier or ""))
-        if requested is None:
-            raise ProvisionedConcurrencyConfigNotFoundException(
-                "No Provisioned Concurrency Config found for this function"
-            )
-        alias = fn.aliases.get(ref.qualifier or "")
-        names = [ref.qualifier] if alias is None else [alias.function_version, alias.additional_version]
-        ready = sum(
-            1
-            for name in names
-            if name in fn.published
-            for env in fn.published[name].environments.values()
-            if env.provisioned and env.state in (EnvState.IDLE, EnvState.INVOKING)
-        )
-        ready = min(requested, ready)
-        return {
-            "RequestedProvisionedConcurrentExecutions": requested,
-            "AvailableProvisionedConcurrentExecutions": ready,
-            "AllocatedProvisionedConcurrentExecutions": ready,
-            "Status": "READY" if ready == requested else "IN_PROGRESS",
-        }
-
-    def delete_provisioned_concurrency_config(self, FunctionName: str, Qualifier: str | None = None) -> None:
-        """Remove provisioned concurrency: its environments shut down as they become idle; requests run on
-        demand again (https://docs.aws.amazon.com/lambda/latest/api/API_DeleteProvisionedConcurrencyConfig.html)."""
-        ref = self._ref(FunctionName, Qualifier)
-        fn = self._latest(ref)
-        if self.provisioned.pop((fn.name, ref.qualifier or ""), None) is None:
-            raise ProvisionedConcurrencyConfigNotFoundException(
-                "No Provisioned Concurrency Config found for this function"
-            )
-        self._allocate(fn)
 
     # -- asynchronous invocation -----------------------------------------------------------------------
     def put_function_event_invoke_config(
@@ -852,41 +436,6 @@ class Lambda:
         if self.logs is None:
             raise RuntimeError("logs are off: create Lambda(..., logs=True)")
         return self.logs.group(self.function(name).config.log_group_name)
-
-
-_CONFIG_FIELDS = {
-    "MemorySize": "memory_size",
-    "Timeout": "timeout",
-    "Environment": "environment",
-    "Handler": "handler",
-    "Runtime": "runtime",
-    "Role": "role",
-    "VpcConfig": "vpc_config",
-    "EphemeralStorage": "ephemeral_storage",
-}
-"""``UpdateFunctionConfiguration``'s parameters that change the function's configuration, and their fields."""
-
-
-def _config_value(key: str, value: Any) -> Any:
-    """An API parameter's value as the :class:`FunctionConfig` field holds it."""
-    if key == "Environment":
-        if not isinstance(value, dict) or set(value) - {"Variables"}:
-            raise InvalidParameterValueException(f"Environment is {{'Variables': {{name: value}}}}, not {value!r}.")
-        return dict(value.get("Variables", {}))
-    if key == "EphemeralStorage":
-        if not isinstance(value, dict) or set(value) != {"Size"}:
-            raise InvalidParameterValueException(f"EphemeralStorage is {{'Size': <MB, 512-10240>}}, not {value!r}.")
-        return value["Size"]
-    if key == "VpcConfig":
-        if not isinstance(value, dict) or set(value) - {"SubnetIds", "SecurityGroupIds"}:
-            raise InvalidParameterValueException(
-                f"VpcConfig is {{'SubnetIds': [...], 'SecurityGroupIds': [...]}}, not {value!r}."
-            )
-        subnets, groups = value.get("SubnetIds", []), value.get("SecurityGroupIds", [])
-        if not subnets and not groups:
-            return None  # empty lists detach the function from its VPC
-        return VpcConfig(tuple(subnets), tuple(groups))
-    return value
 
 
 def _not_json(constant: str) -> None:
