@@ -109,7 +109,7 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
 
     outdir = Path(app.outdir)
     target = outdir / "_static"
-    shutil.copytree(STATIC, target, dirs_exist_ok=True)
+    shutil.copytree(STATIC, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
     missing = icons.write_icons_css(outdir, target / ICONS_CSS)
     if missing:
         logger.warning(f"icons used by the pages but not found in fontawesome.js: {sorted(missing)}")
@@ -217,4 +217,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", _prune_assets, priority=999)
     app.connect("build-finished", _finish)
     app.setup_extension("lambdalab_book.launch")
+    app.setup_extension("lambdalab_book.live")
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

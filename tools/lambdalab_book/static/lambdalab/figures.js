@@ -7,7 +7,8 @@
    - On narrow screens (phones) margins and legend text shrink so the plot keeps its width; on
      touch screens and phones a swipe over a figure scrolls the page instead of zooming, and the
      modebar (which would cover the legend) is left out.
-   Every drawn figure gets data-drawn="true" (the browser tests and the speed benchmark wait on it). */
+   Every drawn figure gets data-drawn="true" (the browser tests and the speed benchmark wait on it).
+   LambdaLabFigures.render draws a figure a reader's run made (live/run.js), the same way. */
 (function () {
   "use strict";
   var NARROW = 600;
@@ -56,11 +57,11 @@
     return window.Plotly.restyle(gd, args[0] || {}, args[1]);
   }
 
-  function draw(container) {
+  function draw(container, figure) {
     var gd = container.querySelector(".plotly-graph-div");
     var source = container.querySelector("script.ll-figure-data");
-    if (!gd || !source) return;
-    var spec = JSON.parse(source.textContent);
+    if (!gd || !(source || figure)) return;
+    var spec = figure || JSON.parse(source.textContent);
     var sliders = spec.layout.sliders || [];
     var controls = container.querySelectorAll("fieldset.ll-figure-control");
     if (controls.length) delete spec.layout.sliders; // the native controls take over
@@ -85,6 +86,57 @@
       });
     });
   }
+
+  /* The native radio group for each plotly slider (as plotly_mime.py writes it for a stored figure). */
+  function sliderControls(figureId, sliders) {
+    return sliders.map(function (slider, s) {
+      var fieldset = document.createElement("fieldset");
+      fieldset.className = "ll-figure-control";
+      fieldset.setAttribute("data-for", figureId);
+      var legend = document.createElement("legend");
+      var prefix = String((slider.currentvalue || {}).prefix || "").trim().replace(/:$/, "");
+      legend.textContent = prefix || "Step";
+      fieldset.appendChild(legend);
+      (slider.steps || []).forEach(function (step, k) {
+        var label = document.createElement("label");
+        label.className = "ll-choice";
+        var input = document.createElement("input");
+        input.type = "radio";
+        input.name = figureId + "-s" + s;
+        input.value = String(k);
+        input.setAttribute("data-slider", String(s));
+        input.checked = k === Number(slider.active || 0);
+        var text = document.createElement("span");
+        text.textContent = step.label === undefined ? String(k) : String(step.label);
+        label.appendChild(input);
+        label.appendChild(text);
+        fieldset.appendChild(label);
+      });
+      return fieldset;
+    });
+  }
+
+  /* Draw a figure made at run time (the "Run" buttons): the same container, controls and colours as a
+     stored figure. `figure` is {data, layout, config}; returns the container, appended to `parent`. */
+  function render(parent, figure, figureId) {
+    var container = document.createElement("div");
+    container.className = "ll-figure";
+    container.setAttribute("data-figure", figureId);
+    var gd = document.createElement("div");
+    gd.id = figureId;
+    gd.className = "plotly-graph-div";
+    gd.style.height = (Number((figure.layout || {}).height) || 450) + "px";
+    gd.style.width = "100%";
+    container.appendChild(gd);
+    sliderControls(figureId, (figure.layout || {}).sliders || []).forEach(function (fieldset) {
+      container.appendChild(fieldset);
+    });
+    parent.appendChild(container);
+    draw(container, figure);
+    return container;
+  }
+
+  window.LambdaLabFigures = { render: render };
 
   function restyleAll() {
     document.querySelectorAll(".ll-figure .plotly-graph-div[data-drawn]").forEach(function (gd) {
