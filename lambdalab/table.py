@@ -351,6 +351,8 @@ def _html(table: Table) -> str:
     )
     note = f"<p>{html.escape(_note(table))}</p>" if _note(table) else ""
     return (
-        f'<div style="overflow-x: auto"><table class="dataframe lambdalab-table"><thead><tr>{head}</tr></thead>'
+        # A wide table scrolls sideways: the region is focusable and named, so keyboards reach it.
+        f'<div style="overflow-x: auto" tabindex="0" role="region" aria-label="table">'
+        f'<table class="dataframe lambdalab-table"><thead><tr>{head}</tr></thead>'
         f"<tbody>{rows}</tbody></table>{note}</div>"
     )
