@@ -40,12 +40,14 @@ class Visit:
         self.warnings: list[str] = []
         self.foreign: list[str] = []
         self.failed: list[str] = []
+        self.requests: list[str] = []  # every URL of the site the page (or a worker of it) asked for, in order
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.status} {r.url}"))
 
         def route(route):  # type: ignore[no-untyped-def]
             if route.request.url.startswith(base):
+                self.requests.append(route.request.url)
                 route.continue_()
             else:
                 self.foreign.append(route.request.url)

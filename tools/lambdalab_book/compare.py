@@ -271,3 +271,70 @@ def first_difference(reference: object, test: object, path: str = "", width: int
                 return found
         return None
     return None if reference == test else Difference(path, f"{reference!r} != {test!r}")
+
+
+#: Output keys nbval leaves out of its comparison (and ``compare_outputs`` with it).
+NBVAL_SKIP = (
+    "metadata",
+    "traceback",
+    "prompt_number",
+    "output_type",
+    "name",
+    "execution_count",
+    "application/vnd.jupyter.widget-view+json",
+    "image/png",
+    "image/jpeg",
+)
+
+
+def _text(value: object) -> object:
+    return "".join(value) if isinstance(value, list) and all(isinstance(v, str) for v in value) else value
+
+
+def _grouped(outputs: list[dict[str, object]], skip: tuple[str, ...]) -> dict[str, list[object]]:
+    """Outputs as nbval groups them: each stream's text under its name, ``data`` flattened to its mime types."""
+    grouped: dict[str, list[object]] = {}
+    for output in outputs:
+        if output.get("output_type") == "stream":
+            output = {"output_type": "stream", str(output.get("name")): output.get("text")}
+        for key, value in output.items():
+            if key in skip:
+                continue
+            items = value.items() if key == "data" and isinstance(value, dict) else [(key, value)]
+            for name, item in items:
+                if name not in skip:
+                    grouped.setdefault(name, []).append(_text(item))
+    return grouped
+
+
+def outputs_difference(
+    reference: list[dict[str, object]], test: list[dict[str, object]], skip: tuple[str, ...] = NBVAL_SKIP
+) -> Difference | None:
+    """Where a cell's fresh outputs first differ from its stored ones, paired as nbval pairs them.
+
+    Streams are compared by stream name (consecutive outputs of one stream merged first), rich
+    outputs by mime type, errors by ``ename`` and ``evalue`` (nbval skips the traceback); each pair
+    with ``first_difference``. Used where nbval cannot run: the browser's kernel (the Run buttons).
+    """
+    merged: list[list[dict[str, object]]] = [[], []]
+    for outputs, into in zip((reference, test), merged, strict=True):
+        for output in outputs:
+            last = into[-1] if into else None
+            stream = last and output.get("output_type") == "stream" == last.get("output_type")
+            if stream and last and last.get("name") == output.get("name"):
+                into[-1] = {**last, "text": str(_text(last.get("text"))) + str(_text(output.get("text")))}
+                continue
+            into.append(output)
+    ref, got = _grouped(merged[0], skip), _grouped(merged[1], skip)
+    for key in sorted(ref.keys() | got.keys()):
+        if key not in got:
+            return Difference(key, "missing from the test outputs")
+        if key not in ref:
+            return Difference(key, f"not in the stored outputs: {str(got[key][0])[:200]!r}")
+        if len(ref[key]) != len(got[key]):
+            return Difference(key, f"{len(ref[key])} outputs != {len(got[key])}")
+        for i, (a, b) in enumerate(zip(ref[key], got[key], strict=True)):
+            found = first_difference(a, b, f"{key}[{i}]")
+            if found is not None:
+                return found
+    return None

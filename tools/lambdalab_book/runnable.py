@@ -138,7 +138,9 @@ WHY = {
     "ipywidgets": "uses ipywidgets, whose controls need a Jupyter kernel",
     "IPython": "uses IPython, which only Jupyter's kernel provides",
 }
-MAGIC = re.compile(r"^\s*(%%?\w+|!.*)|^\s*[\w.]+\?\??\s*$|=\s*[!%]\w", re.M)
+#: IPython-only lines: %magic and %%cell magic, !shell, name? help, and x = !shell or x = %magic.
+MAGIC = re.compile(r"\s*(%%?\w|!|[\w.]+\?\??\s*$|[\w.\[\], ]+=\s*[!%]\w)")
+SHELL = re.compile(r"\s*([\w.\[\], ]+=\s*)?!")
 
 
 @dataclass(frozen=True)
@@ -198,9 +200,12 @@ def _import_problem(modules: Sequence[str], stdlib: frozenset[str]) -> tuple[str
 
 
 def ipython_syntax(source: str) -> str | None:
-    """The first line with IPython-only syntax (magic, shell escape, help), or None."""
-    match = MAGIC.search(source)
-    return match.group(0).strip() if match else None
+    """The first line with IPython-only syntax (magic, shell escape, help), shortened, or None."""
+    for line in source.splitlines():
+        if MAGIC.match(line):
+            line = line.strip()
+            return line if len(line) <= 40 else line[:39] + "\u2026"
+    return None
 
 
 # --- Names ----------------------------------------------------------------------------------
@@ -348,7 +353,7 @@ def _plan(index: int, source: str, stdlib: frozenset[str], definer: dict[str, Pl
         magic = ipython_syntax(source)
         if magic is None:
             return Plan(index, True)  # runs to show its SyntaxError, as in Jupyter
-        kind = "shell command" if re.match(r"(\w+\s*=\s*)?!", magic) else "IPython command"
+        kind = "shell command" if SHELL.match(magic) else "IPython command"
         reason = f"uses the {kind} `{magic}`, which needs Jupyter"
         return Plan(index, False, reason, "IPython commands")
     defines, uses = names(tree)

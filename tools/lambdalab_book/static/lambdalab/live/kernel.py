@@ -269,7 +269,7 @@ def _context(frame: traceback.FrameSummary, before: int = 2) -> list[str]:
     for number in range(max(1, lineno - before), lineno + 1):
         text = linecache.getline(frame.filename, number).rstrip("\n")
         if number == lineno:
-            lines.append(f"---> {number} {text}" if number < 10 else f"--> {number} {text}")
+            lines.append("-" * max(1, 5 - len(str(number))) + f"> {number} {text}")  # ----> 4, ---> 12
         elif text:
             lines.append(f"{number:>7} {text}")
     return lines

@@ -59,6 +59,11 @@
 
   function start(requester) {
     if (starting) return starting;
+    var preload = [];
+    queue.concat(current ? [current] : []).forEach(function (item) {
+      (cells.get(item.index).packages || []).forEach(function (p) { if (preload.indexOf(p) < 0) preload.push(p); });
+    });
+    preload = preload.filter(function (p) { return p === "lambdalab"; }); // plotly (4 MB) waits for its cell
     var sizes = PAGE.sizes;
     say(requester, "Loading Python (" + megabytes(sizes.python + (sizes.lambdalab || 0)) + ", first time only)\u2026");
     var began = performance.now();
@@ -86,17 +91,18 @@
       indexURL: new URL("pyodide/", BASE).href,
       kernelURL: new URL("kernel.py", BASE).href,
       prettyURL: new URL("pretty.py", BASE).href,
+      preload: preload,
     });
     return starting;
   }
 
   function enqueue(indices, requester) {
+    var busy = !!current || queue.length > 0;
     indices.forEach(function (index) {
-      if (current && current.index === index && current.requester === requester) return;
-      if (queue.some(function (item) { return item.index === index && item.requester === requester; })) return;
-      queue.push({ index: index, requester: requester });
-      if (index === requester || !current) say(requester, "Waiting\u2026");
+      var same = function (item) { return item && item.index === index && item.requester === requester; };
+      if (!same(current) && !queue.some(same)) queue.push({ index: index, requester: requester });
     });
+    if (busy) say(requester, "Waiting\u2026");
     showStop(requester, true);
     api.busy = true;
     next();
@@ -148,7 +154,9 @@
     api.outputs[run.index] = run.outputs;
     api.results[run.index] = { status: "", ok: message.status === "ok", seconds: seconds };
     var error = message.status !== "ok";
-    var text = error ? "Error: see the traceback below." : "Ran in " + seconds.toFixed(2) + " s.";
+    var took = seconds < 0.1 ? Math.max(1, Math.round(seconds * 1000)) + " ms" : seconds.toFixed(1) + " s";
+    var text = error ? "Error: see the traceback below." : "Ran in " + took + ".";
+    if (!run.outputs.length) noOutput(run.index);
     if (error && isNameError(run.outputs) && hasLiveAbove(run.index)) {
       text += " A cell above may not have run yet: try Run all above.";
     }
@@ -228,19 +236,42 @@
     return area;
   }
 
+  /* A fresh output area for a run: the stored outputs are hidden, one button shows them again. */
   function clearOutput(index) {
     var area = outputArea(index);
     if (!area) return;
     area.textContent = "";
+    var stored = Array.prototype.filter.call(area.parentElement.children, function (child) {
+      return child.matches(".cell_output:not(.ll-live-output), details.below-input, details.above-output");
+    });
+    stored.forEach(function (child) { child.hidden = true; });
     var label = document.createElement("p");
     label.className = "ll-live-label";
-    label.textContent = "Output of your run";
-    label.hidden = true; // shown with the first output
+    var text = document.createElement("span");
+    text.textContent = "Output of your run";
+    label.appendChild(text);
+    label.hidden = !stored.length; // else shown with the first output
+    if (stored.length) {
+      var toggle = document.createElement("button");
+      toggle.type = "button";
+      toggle.className = "ll-live-link";
+      toggle.textContent = "Show the book\u2019s output";
+      toggle.setAttribute("aria-expanded", "false");
+      toggle.addEventListener("click", function () {
+        var open = toggle.getAttribute("aria-expanded") !== "true";
+        stored.forEach(function (child) { child.hidden = !open; });
+        toggle.setAttribute("aria-expanded", String(open));
+        toggle.textContent = (open ? "Hide" : "Show") + " the book\u2019s output";
+      });
+      label.appendChild(toggle);
+    }
     area.appendChild(label);
-    Array.prototype.forEach.call(area.parentElement.children, function (child) {
-      var stored = child.matches(".cell_output:not(.ll-live-output), details.below-input, details.above-output");
-      if (stored) child.hidden = true;
-    });
+  }
+
+  function noOutput(index) {
+    var area = outputArea(index);
+    var label = area && area.querySelector(".ll-live-label span");
+    if (label) label.textContent = "Your run showed no output.";
   }
 
   function block(area, kind, text) {

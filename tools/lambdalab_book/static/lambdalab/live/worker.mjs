@@ -2,11 +2,12 @@
 
    Loads Pyodide from this site's own folder (indexURL and lockFileURL must be absolute URLs in a
    module worker), the kernel (kernel.py) and IPython's pretty printer (pretty.py), then runs the
-   cells run.js sends, one at a time, in one namespace. Before a cell runs, the wheels its imports
-   need are installed from the site's lock file (lambdalab at the first import, plotly with its
-   two dependencies at the first `import plotly`). Nothing is fetched from another host.
+   cells run.js sends, one at a time, in one namespace. Wheels come from the site's lock file
+   (checked against its sha256): `preload` (what the first cells import, usually lambdalab) while
+   Python starts, the rest before the first cell that imports them (plotly with its two
+   dependencies at the first `import plotly`). Nothing is fetched from another host.
 
-   Messages in:  {type: "start", indexURL, kernelURL, prettyURL}, {type: "run", id, code}
+   Messages in:  {type: "start", indexURL, kernelURL, prettyURL, preload}, {type: "run", id, code}
    Messages out: {type: "ready", seconds}, {type: "failed", message},
                  {type: "loading", id, packages}, {type: "running", id},
                  {type: "output", id, json}, {type: "done", id, status, execution_count} */
@@ -35,17 +36,18 @@ async function text(url) {
   return response.text();
 }
 
-async function start({ indexURL, kernelURL, prettyURL }) {
+async function start({ indexURL, kernelURL, prettyURL, preload }) {
   const began = performance.now();
   const { loadPyodide } = await import(new URL("pyodide.mjs", indexURL).href);
-  const lockFileURL = new URL("pyodide-lock.json", indexURL).href;
-  const [lockText, kernelSource, prettySource] = await Promise.all([
-    text(lockFileURL),
+  const lockText = await text(new URL("pyodide-lock.json", indexURL).href);
+  lock = JSON.parse(lockText).packages;
+  // Python, the kernel and the pretty printer download side by side.
+  const [python, kernelSource, prettySource] = await Promise.all([
+    loadPyodide({ indexURL, lockFileContents: lockText, packageBaseUrl: indexURL, stdout: quiet, stderr: quiet }),
     text(kernelURL),
     text(prettyURL).catch(() => ""),
   ]);
-  lock = JSON.parse(lockText).packages;
-  pyodide = await loadPyodide({ indexURL, lockFileURL, stdout: () => {}, stderr: () => {} });
+  pyodide = python;
   // The kernel and the pretty printer as modules of their own, found on sys.path.
   pyodide.FS.mkdirTree(HOME);
   pyodide.FS.writeFile(`${HOME}/lambdalab_live_kernel.py`, kernelSource);
@@ -56,7 +58,17 @@ async function start({ indexURL, kernelURL, prettyURL }) {
     self.postMessage({ type: "output", id: current, json }); // as Python wrote it: 1.0 stays a float
   });
   module.destroy();
+  await install((preload || []).filter((name) => name in lock));
   self.postMessage({ type: "ready", seconds: (performance.now() - began) / 1000 });
+}
+
+function quiet() {}
+
+async function install(packages) {
+  if (!packages.length) return;
+  const errors = [];
+  await pyodide.loadPackage(packages, { messageCallback: quiet, errorCallback: (m) => errors.push(m) });
+  if (errors.length) throw new Error(errors.join("\n"));
 }
 
 /* The lock file's packages a cell's imports need that are not installed yet. */
@@ -87,9 +99,7 @@ async function run({ id, code }) {
   const packages = missing(code);
   if (packages.length) {
     self.postMessage({ type: "loading", id, packages });
-    const errors = [];
-    await pyodide.loadPackage(packages, { messageCallback: () => {}, errorCallback: (m) => errors.push(m) });
-    if (errors.length) throw new Error(errors.join("\n"));
+    await install(packages);
   }
   self.postMessage({ type: "running", id });
   const result = JSON.parse(await kernel.run(code));
