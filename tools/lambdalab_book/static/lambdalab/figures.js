@@ -149,7 +149,7 @@
       console.error("Lambda Lab: plotly.js did not load; figures cannot be drawn.");
       return;
     }
-    document.querySelectorAll(".ll-figure").forEach(draw);
+    document.querySelectorAll(".ll-figure").forEach(function (container) { draw(container); });
     new MutationObserver(restyleAll).observe(document.documentElement, {
       attributes: true,
       attributeFilter: ["data-theme"],

@@ -236,14 +236,27 @@
     return area;
   }
 
+  /* The stored outputs a run replaces. A numbered figure caption stays, under the run's figure. */
+  function storedOutputs(cell) {
+    var stored = [];
+    Array.prototype.forEach.call(cell.children, function (child) {
+      if (!child.matches(".cell_output:not(.ll-live-output), details.below-input, details.above-output")) return;
+      var caption = child.querySelector("figure > figcaption");
+      if (!caption) return stored.push(child);
+      Array.prototype.forEach.call(child.querySelectorAll("*"), function (element) {
+        var aside = !element.contains(caption) && !caption.contains(element);
+        if (aside && element.parentElement.contains(caption)) stored.push(element); // a sibling on the way
+      });
+    });
+    return stored;
+  }
+
   /* A fresh output area for a run: the stored outputs are hidden, one button shows them again. */
   function clearOutput(index) {
     var area = outputArea(index);
     if (!area) return;
     area.textContent = "";
-    var stored = Array.prototype.filter.call(area.parentElement.children, function (child) {
-      return child.matches(".cell_output:not(.ll-live-output), details.below-input, details.above-output");
-    });
+    var stored = storedOutputs(area.parentElement);
     stored.forEach(function (child) { child.hidden = true; });
     var label = document.createElement("p");
     label.className = "ll-live-label";
