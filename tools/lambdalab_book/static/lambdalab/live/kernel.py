@@ -36,7 +36,6 @@ from typing import Any
 
 FLUSH_SECONDS = 0.05
 MAX_PENDING = 65536  # characters buffered before they are sent, whatever the time
-RULE = "-" * 75
 #: IPython's formatters, in its order: method name and mime type.
 REPR_METHODS = (
     ("_repr_html_", "text/html"),
@@ -220,14 +219,15 @@ class Kernel:
             self._send({"output_type": "execute_result", "execution_count": self.count, "data": data, "metadata": {}})
 
     def error_output(self, error: BaseException) -> dict[str, Any]:
-        """An ``error`` output: IPython's layout, without colours and without this kernel's frames."""
+        """An ``error`` output: IPython's frames (``Cell In[n], line k``, the line marked), without colours,
+        its 75-dash rule (too wide for a phone) or this kernel's own frames."""
         ename = type(error).__name__
         if isinstance(error, SyntaxError):
             lines = traceback.format_exception_only(type(error), error)
             text = "".join(lines).replace(f'File "{error.filename}", line', _cell_name(error.filename or "") + ", line")
             return {"output_type": "error", "ename": ename, "evalue": str(error.msg), "traceback": text.splitlines()}
         frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename != __file__]
-        out = [RULE, f"{ename:<41} Traceback (most recent call last)"]
+        out = ["Traceback (most recent call last):"]
         for frame in frames:
             out.append(_frame_header(frame))
             out.extend(_context(frame))

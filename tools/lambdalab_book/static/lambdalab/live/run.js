@@ -139,6 +139,7 @@
       run.began = performance.now();
       say(run.requester, run.index === run.requester ? "Running\u2026" : "Running " + name(run.index) + "\u2026");
       if (run.index !== run.requester) say(run.index, "Running (for " + name(run.requester) + ")\u2026");
+      showStop(run.index, true); // Stop where the reader sees the cell running, too
       clearOutput(run.index);
     } else if (message.type === "output") {
       run.outputs.push(message.json);
@@ -171,6 +172,8 @@
       say(run.requester, "Waiting\u2026");
     }
     if (!remaining) showStop(run.requester, false);
+    var requested = queue.some(function (item) { return item.requester === run.index; });
+    if (run.index !== run.requester && !requested) showStop(run.index, false);
     next();
   }
 
@@ -404,7 +407,7 @@
     var editor = editorOf(index);
     var label = name(index);
     if (editor) {
-      editor.parentElement.removeChild(editor.nextElementSibling);
+      bar(index).removeChild(bar(index).querySelector(".ll-live-hint"));
       editor.parentElement.removeChild(editor);
       if (code) code.hidden = false;
       button.textContent = "Edit";
@@ -425,7 +428,7 @@
     editor.setAttribute("aria-describedby", hint.id);
     var anchor = code || bar(index);
     anchor.parentElement.insertBefore(editor, anchor);
-    anchor.parentElement.insertBefore(hint, anchor);
+    bar(index).appendChild(hint);
     if (code) code.hidden = true;
     fit(editor);
     editor.addEventListener("input", function () { fit(editor); });
