@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import base64
+import concurrent.futures
 import functools
 import hashlib
 import io
@@ -197,7 +198,9 @@ class Session:
 
     def run(self, source: str) -> tuple[str, list[dict[str, Any]]]:
         self.sent = []
-        result = json.loads(asyncio.run(self.kernel.run(source)))
+        # A thread of its own: Playwright's sync API may hold this thread's event loop (browser tests).
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            result = json.loads(pool.submit(asyncio.run, self.kernel.run(source)).result())
         return result["status"], merged(self.sent)
 
 
