@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 GZIP_LEVEL = 6  # zlib's default, and nginx's usual setting
 # Text (and wasm) files are sent gzipped; images and woff/woff2 fonts are compressed already.
 COMPRESSIBLE = frozenset(
-    {".html", ".htm", ".js", ".mjs", ".cjs", ".css", ".json", ".map", ".svg", ".txt", ".md", ".xml"}
+    {".html", ".htm", ".js", ".mjs", ".cjs", ".css", ".json", ".map", ".svg", ".txt", ".md", ".xml", ".py"}
     | {".ipynb", ".wasm", ".ttf", ".otf", ".eot", ".ico"}
 )
 CONTENT_TYPES = {
@@ -53,6 +53,7 @@ CONTENT_TYPES = {
     ".svg": "image/svg+xml",
     ".txt": "text/plain",
     ".md": "text/markdown",
+    ".py": "text/x-python",  # the Run buttons' kernel, fetched by their worker
     ".wasm": "application/wasm",
     ".woff": "font/woff",
     ".woff2": "font/woff2",
