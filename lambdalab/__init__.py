@@ -7,7 +7,7 @@ metrics and bills. Two presets of Lambda's documented behaviour: ``era="2019"``
 (the seminar's) and ``era="today"``.
 """
 
-from . import figures
+from . import figures, teach
 from .code import Code
 from .coldstart import ColdStartModel
 from .config import FunctionConfig, VpcConfig
@@ -82,4 +82,5 @@ __all__ = [
     "price_sheet",
     "quotas",
     "requests_per_month",
+    "teach",
 ]
