@@ -23,6 +23,7 @@ the function's share of a vCPU.
 
 from __future__ import annotations
 
+import _thread
 import datetime as _dt
 import math
 import os
@@ -127,9 +128,14 @@ _real_time = {
     )
 }
 _real_monotonic = time.monotonic
+_real_sleep, _real_wall = time.sleep, time.time
+_get_ident = _thread.get_ident
+_owner = [0]  # the thread whose code runs on the virtual clock now; other threads keep real time
 
 
 def _sleep(seconds: float) -> None:
+    if _get_ident() != _owner[0]:  # another thread (a Jupyter kernel's poller, say): real time
+        return _real_sleep(seconds)
     clock = _current[-1]
     seconds = float(seconds)
     if seconds >= 0 and not clock.expired and clock.start + clock.elapsed + seconds < clock.deadline:
@@ -139,11 +145,15 @@ def _sleep(seconds: float) -> None:
 
 
 def _wall() -> float:
+    if _get_ident() != _owner[0]:
+        return _real_wall()
     clock = _current[-1]
     return clock.epoch + clock.start + clock.elapsed
 
 
 def _mono() -> float:
+    if _get_ident() != _owner[0]:
+        return _real_monotonic()
     clock = _current[-1]
     return clock.start + clock.elapsed
 
@@ -301,7 +311,10 @@ class Patches:
         self._count = len(sys.modules)
 
     def install(self) -> None:
-        """Patch, once the running code's clock is on ``_current``; a clock that measures CPU starts."""
+        """Patch, once the running code's clock is on ``_current``; a clock that measures CPU starts. Only
+        the calling thread's code sees virtual time: other threads of the process (a notebook kernel's)
+        go on reading and sleeping in real time."""
+        _owner[0] = _get_ident()
         if len(sys.modules) != self._count:
             self._scan()
         for namespace, fakes, _ in self._groups:

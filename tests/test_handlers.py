@@ -415,3 +415,39 @@ def test_no_guard_with_none() -> None:
 
 def test_a_result_round_trip_through_json() -> None:
     assert json.loads(ll.runtime.encode_result({"a": [1, 2.5, None, True]})) == {"a": [1, 2.5, None, True]}
+
+
+def test_other_threads_keep_real_time_while_a_handler_runs() -> None:
+    """A notebook kernel's threads (ipykernel's parent poller sleeps a second at a time) go on in real
+    time while handler code runs on the virtual clock: their sleeps neither move the handler's clock nor
+    raise its timeout in them."""
+    import threading
+    import time as real
+
+    seen: dict[str, float] = {}
+    started, release = threading.Event(), threading.Event()
+
+    def poller() -> None:
+        started.set()
+        release.wait(5)
+        before = real.monotonic()
+        real.sleep(0.05)  # during the handler: a real sleep for this thread
+        seen["slept"] = real.monotonic() - before
+        seen["wall"] = real.time()
+
+    thread = threading.Thread(target=poller)
+    thread.start()
+    started.wait(5)
+
+    def handler(event: Any, context: Any) -> float:
+        release.set()
+        thread.join(5)  # the poller sleeps and reads the clock while this handler runs
+        real.sleep(1.0)
+        return context.get_remaining_time_in_millis()
+
+    aws = ll.Lambda(ll.Simulation(seed=1))
+    aws.create_function("f", handler, timeout=3)
+    result = aws.invoke(FunctionName="f")
+    assert json.loads(result["Payload"].read()) == 2000  # the handler's own sleep only
+    assert 0.04 < seen["slept"] < 2.0  # the poller really slept
+    assert abs(seen["wall"] - real.time()) < 60  # and read the real wall clock, not 2026's virtual one
