@@ -265,6 +265,9 @@ class SQSEventSourceMapping(EventSourceMapping):
                 if self._window_timer is None:  # gather until the batch fills or the window passes
                     self._window_timer = self.aws.sim.schedule(self.window, self._window_closed)
                 return
+            if self._window_timer is not None:  # the batch filled before its window ended: a new window next
+                self.aws.sim.cancel(self._window_timer)
+                self._window_timer = None
             self._start(queue.receive(self.batch_size))
         if queue.visible and self._tick is None:
             self._tick = self.aws.sim.schedule(60.0, self._scale)

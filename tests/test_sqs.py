@@ -286,3 +286,19 @@ def test_an_invalid_partial_batch_response_fails_the_whole_batch(response: str) 
     queue.send_message(MessageBody="a")
     aws.sim.run(until=45)
     assert len(aws.requests()) == 2 and len(queue) == 1  # back after the visibility timeout, and again
+
+
+def test_a_batch_that_fills_early_starts_a_new_window() -> None:
+    """With a batching window, a batch goes when it is full or when its window ends, whichever is first
+    (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html#services-sqs-batchfailurereporting):
+    a full batch must not leave its window's timer to cut the next batch short."""
+    aws = ll.Lambda(ll.Simulation(seed=2))
+    aws.create_function("consumer", lambda event, context: None, timeout=10)
+    queue = aws.create_queue("jobs", visibility_timeout=60)
+    aws.create_event_source_mapping(
+        EventSourceArn=queue.arn, FunctionName="consumer", BatchSize=100, MaximumBatchingWindowInSeconds=20
+    )
+    for i in range(1000):  # 10 messages a second: a batch fills in 10 s, before its 20 s window ends
+        aws.sim.at(i / 10, lambda: queue.send_message("{}"))
+    aws.sim.run(until=200)
+    assert len(aws.requests()) == 10  # 100 messages each; with the stale timer it was 13
