@@ -19,7 +19,7 @@ Right: the ratio is 6.667.
 >>> print(check(100, 100 / 15, name="the ratio", hints={100: "that is the billed duration in ms"}))
 Not yet: the ratio is 100: that is the billed duration in ms.
 >>> print(check(7.0, 100 / 15, name="the ratio"))
-Not yet: the ratio is 7: close, but too large by 5.0 %: check rounding and the billing unit.
+Not yet: the ratio is 7: close, but too large by 5.0 %: check your rounding and units.
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ def _how_far(answer: float, expected: float, rel: float) -> str:
     direction = "too large" if ratio > 1 else "too small"
     off = ratio if ratio > 1 else 1 / ratio
     if off < 1.1:
-        return f"close, but {direction} by {(off - 1) * 100:.1f} %: check rounding and the billing unit"
+        return f"close, but {direction} by {(off - 1) * 100:.1f} %: check your rounding and units"
     if off < 2:
         return f"{direction}, by less than a factor of 2"
     if off < 10:
