@@ -178,15 +178,16 @@ def _check_timeout(timeout: int, quotas: Quotas) -> None:
         raise InvalidParameterValueException(f"Timeout must be a whole number of seconds, not {timeout!r}.")
     if timeout < 1:
         raise constraint_error(timeout, "timeout", "Member must have value greater than or equal to 1")
-    if timeout > quotas.timeout_max_s:
-        raise InvalidParameterValueException(
-            f"Timeout {timeout} s is above the maximum of {quotas.timeout_max_s} s (15 minutes): "
-            "split the work, or move it to a service without that limit."
+    if timeout > quotas.timeout_max_s:  # AWS's form; lambdalab's advice in the hint
+        error = constraint_error(
+            timeout, "timeout", f"Member must have value less than or equal to {quotas.timeout_max_s}"
         )
+        error.hint = "15 minutes is the most: split the work, or move it to a service without that limit."
+        raise error
 
 
 def _check_storage(size: int, quotas: Quotas) -> None:
-    note = " (/tmp was fixed at 512 MB until March 2022)" if quotas.era is Era.SEMINAR_2019 else ""
+    note = "/tmp was fixed at 512 MB until March 2022." if quotas.era is Era.SEMINAR_2019 else ""
     check_whole_range(
         size,
         "ephemeralStorage.size",

@@ -318,3 +318,15 @@ def test_a_function_config_object_is_accepted() -> None:
     fn = aws.create_function(ll.FunctionConfig("f", memory_size=256, timeout=10), handler)
     assert (fn.config.memory_size, fn.config.timeout) == (256, 10)
     assert fn.config.arn == "arn:aws:lambda:us-east-1:123456789012:function:f"
+
+
+def test_a_timeout_over_900_seconds_is_aws_validation_error() -> None:
+    """CreateFunction's Timeout is at most 900: AWS answers with its constraint form
+    (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html#lambda-CreateFunction-request-Timeout)."""
+    with pytest.raises(ll.ValidationException) as caught:
+        create(timeout=1200)
+    assert caught.value.message == (
+        "1 validation error detected: Value '1200' at 'timeout' failed to satisfy constraint: "
+        "Member must have value less than or equal to 900"
+    )
+    assert "15 minutes" in (caught.value.hint or "")

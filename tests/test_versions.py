@@ -213,7 +213,7 @@ def test_a_refused_configuration_changes_nothing() -> None:
     before = aws.get_function_configuration(FunctionName="f")
     for settings, error in (
         ({"MemorySize": 100}, ll.ValidationException),
-        ({"Timeout": 901}, ll.InvalidParameterValueException),
+        ({"Timeout": 901}, ll.ValidationException),
         ({"MemorySize": 512, "Environment": {"Variables": {"AWS_REGION": "x"}}}, ll.InvalidParameterValueException),
         ({"EphemeralStorage": {"Size": 20_000}}, ll.ValidationException),
         ({"Memory": 512}, ll.InvalidParameterValueException),
