@@ -40,3 +40,17 @@ def test_chapters_name_only_real_topic_ids() -> None:
 def test_chapter_one_covers_its_topics() -> None:
     ids = chapter_ids()["01_why_serverless.ipynb"]
     assert {"S1.1.1", "S1.1.2", "S1.2.1", "S1.2.2", "S1.2.3", "S1.2.4", "S1.2.5"} <= ids
+
+
+def test_part_one_teaches_every_topic_of_session_one() -> None:
+    """Every S1 topic is named by a chapter (issue 10), and each chapter of Part I is in the book's table
+    of contents."""
+    named = set().union(*chapter_ids().values())
+    missing = sorted(
+        (i for i in outline_ids() if i.startswith("S1.")), key=lambda i: [int(n) for n in i[1:].split(".")]
+    )
+    missing = [i for i in missing if i not in named]
+    assert not missing, f"session 1 topics no chapter names: {missing}"
+    toc = (ROOT / "_toc.yml").read_text()
+    for path in sorted((ROOT / "chapters").glob("*.ipynb")):
+        assert f"chapters/{path.stem}" in toc, f"{path.name} is not in _toc.yml"
