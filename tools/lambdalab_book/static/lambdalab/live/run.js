@@ -10,6 +10,7 @@
    - Edit turns the code into a text area (Shift+Enter runs it; Tab indents, Esc then Tab leaves);
      Reset brings back the book's code.
    - Stop ends the worker: Python's state is lost, and the page says so.
+   A cell whose code the page hides runs too (Run all above), but its stored output stays.
    window.LambdaLabLive exposes each cell's outputs (nbformat JSON, as Python wrote it) for tests. */
 (function () {
   "use strict";
@@ -31,6 +32,8 @@
   var figures = 0;
   var scripts = {};
   var api = (window.LambdaLabLive = { outputs: {}, results: {}, ready: null, busy: false });
+  /* Run these cells (notebook indices) in order, as Run all above does: for tests and the console. */
+  api.run = function (indices) { enqueue(indices, indices[indices.length - 1]); };
 
   function bar(index) { return document.querySelector('.ll-live[data-cell="' + index + '"]'); }
   function container(index) { return document.getElementById("ll-cell-" + index); }
@@ -226,9 +229,11 @@
 
   /* --- Outputs ------------------------------------------------------------------------------ */
 
+  /* Where a run's outputs go: none for a cell whose code the page hides (remove-input, remove-cell):
+     its stored output is part of the text (a question, a table) and stays. */
   function outputArea(index) {
     var cell = container(index);
-    if (!cell) return null;
+    if (!cell || !bar(index)) return null;
     var area = cell.querySelector(":scope > .ll-live-output");
     if (area) return area;
     area = document.createElement("div");
