@@ -82,9 +82,7 @@ _FDS: dict[int, Disk] = {}  # descriptors os.open gave for writing in a /tmp, un
 _THIS, _OWN = __file__, os.path.dirname(__file__) + os.sep
 # The standard library's folders: sysconfig's, and where ``os`` was loaded from (in Pyodide a zip file,
 # /lib/python314.zip, while sysconfig says //lib/python3.14).
-_STDLIB = tuple(
-    {os.path.normpath(sysconfig.get_paths()["stdlib"]) + os.sep, os.path.dirname(os.__file__) + os.sep}
-)
+_STDLIB = tuple({os.path.normpath(sysconfig.get_paths()["stdlib"]) + os.sep, os.path.dirname(os.__file__) + os.sep})
 _host_tmp = ""
 _real_open: Any = builtins.open
 
