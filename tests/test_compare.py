@@ -114,8 +114,17 @@ def move_all(value: Any, step: Callable[[float], float]) -> Any:
     if isinstance(value, float):
         return step(value)
     if isinstance(value, str):
-        return FLOAT_TOKEN.sub(lambda m: repr(step(float(m.group()))), value)
+        return FLOAT_TOKEN.sub(lambda m: _moved_token(m, step), value)
     return value
+
+
+def _moved_token(match: Any, step: Callable[[float], float]) -> str:
+    """A printed number moved; a token inside a word or a format spec (``%{y:.0f}``) is text no CPU
+    changes, and stays."""
+    text, start, end = match.string, match.start(), match.end()
+    if (start and (text[start - 1].isalnum() or text[start - 1] in ":.")) or (end < len(text) and text[end].isalpha()):
+        return str(match.group())
+    return repr(step(float(match.group())))
 
 
 def one_ulp(x: float, direction: float) -> float:
@@ -198,7 +207,12 @@ def printed(path: Path_) -> str:
     for key in path:
         if isinstance(key, tuple):
             key = key[1]
-        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else key)
+        if isinstance(key, int):
+            text += f"[{key}]"
+        elif isinstance(key, str) and key.isidentifier():
+            text += f".{key}" if text else key
+        else:  # plotly's dotted keys in slider args, such as 'xaxis.range'
+            text += f"[{key!r}]"
     return text
 
 
