@@ -93,6 +93,41 @@ class TooManyRequestsException(LambdaError):
         self.reason = reason
 
 
+class ParamValidationError(ValueError, TypeError):
+    """botocore's client-side ``ParamValidationError``: the SDK checks a request against the API model before
+    sending it, so the service never sees it (no status code, no request id).
+
+    ``str(error)`` is botocore's text, ``Parameter validation failed:`` then one line per problem
+    (``report``), in botocore's forms: ``Invalid type for parameter Payload, value: {'a': 1}, type: <class
+    'dict'>, valid types: <class 'bytes'>, <class 'bytearray'>, file-like object`` or ``Unknown parameter in
+    input: "EphemeralStorage", must be one of: FunctionName, ...`` (``botocore/exceptions.py`` and
+    ``botocore/validate.py``, https://github.com/boto/botocore). ``hint``, when set, is lambdalab's note for a
+    learner: Python 3.11+ prints it under the message in a traceback (an exception note), apart from
+    botocore's words. A ``ValueError`` and a ``TypeError``, so existing ``except`` clauses still catch it.
+    """
+
+    def __init__(self, report: str, hint: str | None = None) -> None:
+        self.report = report
+        self.message = f"Parameter validation failed:\n{report}"
+        super().__init__(self.message)
+        self.hint = hint
+        if hint:
+            self.__notes__ = [f"lambdalab: {hint}"]  # what add_note() does, also on Python 3.10 (shown from 3.11)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def invalid_type(name: str, value: object, valid_types: str) -> str:
+    """botocore's report line for a parameter of the wrong type (``ValidationErrors._format_error``)."""
+    return f"Invalid type for parameter {name}, value: {value}, type: {type(value)}, valid types: {valid_types}"
+
+
+def unknown_parameter(name: str, valid_names: list[str] | tuple[str, ...]) -> str:
+    """botocore's report line for a parameter the API model does not have."""
+    return f'Unknown parameter in input: "{name}", must be one of: {", ".join(valid_names)}'
+
+
 def constraint_error(value: object, field: str, constraint: str) -> ValidationException:
     """Build AWS's single-constraint ``ValidationException``."""
     return ValidationException(
