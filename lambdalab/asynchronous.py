@@ -35,7 +35,7 @@ the retry/age settings came in November 2019.
 >>> _ = aws.create_function("flaky", duration="const:0.1", error_rate=1.0)
 >>> _ = aws.put_function_event_invoke_config(FunctionName="flaky", MaximumRetryAttempts=1,
 ...     DestinationConfig={"OnFailure": {"Destination": failures.arn}})
->>> aws.invoke(FunctionName="flaky", Payload={"id": 7}, InvocationType="Event")["StatusCode"]
+>>> aws.invoke(FunctionName="flaky", Payload=b'{"id": 7}', InvocationType="Event")["StatusCode"]
 202
 >>> aws.sim.run()
 >>> aws.requests().attempt.tolist(), aws.events().place.tolist()

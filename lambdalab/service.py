@@ -19,7 +19,7 @@ import math
 import random
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from .accounting import Ledger
 from .asynchronous import AsyncInvoker, EventInvokeConfig
@@ -35,10 +35,12 @@ from .distributions import Dist
 from .errors import (
     InvalidParameterValueException,
     InvalidRequestContentException,
+    ParamValidationError,
     RequestEntityTooLargeException,
     ResourceConflictException,
     ResourceNotFoundException,
     TooManyRequestsException,
+    invalid_type,
 )
 from .function import DurationModel, Function
 from .invoke import DRY_RUN, EVENT, REAL_TIME_LIMIT_S, REQUEST_RESPONSE, Engine, InvocationResult
@@ -298,6 +300,7 @@ class Lambda(Deployment, Provisioning):
         Qualifier: str | None = None,
     ) -> str:
         """Send a request now without waiting; ``callback`` receives its result. Returns the request id.
+        lambdalab's own call, not boto3's: ``Payload`` may also be a Python object, sent as JSON.
         ``ClientContext`` (base64 JSON) reaches synchronous requests' handlers (:mod:`lambdalab.client_context`);
         ``Qualifier`` (or ``FunctionName`` ending ``:<version or alias>``) picks the version."""
         fn = self.functions.get(FunctionName) if Qualifier is None else None  # the plain name: no parsing
@@ -321,14 +324,21 @@ class Lambda(Deployment, Provisioning):
     def invoke(
         self,
         FunctionName: str,
-        Payload: bytes | str | Any = b"{}",
+        Payload: bytes | bytearray | str | IO[bytes] | IO[str] = b"{}",
         InvocationType: str = REQUEST_RESPONSE,
         LogType: str = "None",
         ClientContext: str | None = None,
         Qualifier: str | None = None,
     ) -> dict[str, Any]:
         """``Invoke``, answered like boto3's ``lambda_client.invoke``; a throttle raises 429. ``FunctionName``
-        may be a name, an ARN or a partial ARN, qualified or not; ``ExecutedVersion`` says which version ran."""
+        may be a name, an ARN or a partial ARN, qualified or not; ``ExecutedVersion`` says which version ran.
+
+        ``Payload`` is what boto3 takes: bytes, a bytearray, a str (sent as UTF-8) or a file-like object
+        (read). Anything else, a dict included, is refused before anything is sent, with botocore's
+        :class:`~lambdalab.errors.ParamValidationError` (:func:`payload_bytes`). lambdalab's own
+        :meth:`submit`, :func:`~lambdalab.traffic.poisson` and :func:`~lambdalab.traffic.at_times` also
+        take a Python object and send it as JSON."""
+        Payload = payload_bytes(Payload)  # botocore checks the request before it is sent
         if _current and InvocationType == REQUEST_RESPONSE:
             raise RuntimeError(
                 "a synchronous invoke from inside a handler cannot wait on the virtual clock: "
@@ -436,6 +446,47 @@ class Lambda(Deployment, Provisioning):
         if self.logs is None:
             raise RuntimeError("logs are off: create Lambda(..., logs=True)")
         return self.logs.group(self.function(name).config.log_group_name)
+
+
+BLOB_TYPES = "<class 'bytes'>, <class 'bytearray'>, file-like object"
+"""The valid types botocore names for a blob parameter such as ``Payload`` (``ParamValidator._validate_blob``)."""
+PAYLOAD_HINT = (
+    "boto3 sends bytes, not Python objects: pass Payload=json.dumps(event) (a str is sent as UTF-8). "
+    "lambdalab's own aws.submit(), ll.poisson() and ll.at_times() take the object itself."
+)
+
+
+def payload_bytes(payload: object) -> bytes | str:
+    """``Invoke``'s ``Payload`` as boto3 takes it: bytes, a bytearray or a str, or a file-like object's
+    ``read()``; anything else raises botocore's client-side :class:`ParamValidationError` (botocore's
+    ``validate.py``: a blob is ``bytes``, ``bytearray``, ``str`` or has ``read``; the report names
+    ``<class 'bytes'>, <class 'bytearray'>, file-like object``), with lambdalab's hint as a note.
+
+    >>> try:
+    ...     payload_bytes({"order": 3})
+    ... except ParamValidationError as error:
+    ...     print(error)
+    ...     print(*error.__notes__)
+    Parameter validation failed:
+    Invalid type for parameter Payload, value: {'order': 3}, type: <class 'dict'>, valid types: <class 'bytes'>, ...
+    lambdalab: boto3 sends bytes, not Python objects: pass Payload=json.dumps(event) (a str is sent as UTF-8). ...
+    >>> import io
+    >>> payload_bytes(io.BytesIO(b'{"order": 3}'))
+    b'{"order": 3}'
+    """
+    if isinstance(payload, (bytes, bytearray)):
+        return bytes(payload)
+    if isinstance(payload, str):
+        return payload
+    read = getattr(payload, "read", None)
+    if callable(read):
+        data = read()
+        if isinstance(data, (bytes, bytearray)):
+            return bytes(data)
+        if isinstance(data, str):
+            return data
+        raise TypeError(f"Payload's read() returned {type(data).__name__}: a file-like Payload reads bytes or str")
+    raise ParamValidationError(invalid_type("Payload", payload, BLOB_TYPES), hint=PAYLOAD_HINT)
 
 
 def _not_json(constant: str) -> None:

@@ -16,7 +16,7 @@ def fresh(era: str = "today", seed: int = 1) -> ll.Lambda:
 def test_event_is_accepted_with_202_then_run() -> None:
     aws = fresh()
     aws.create_function("f", lambda event, context: event["n"] * 2)
-    response = aws.invoke(FunctionName="f", Payload={"n": 21}, InvocationType="Event")
+    response = aws.invoke(FunctionName="f", Payload=b'{"n": 21}', InvocationType="Event")
     assert response["StatusCode"] == 202 and response["Payload"].read() == b""
     assert aws.requests().empty  # nothing has run yet: the event waits in the queue
     aws.sim.run()
@@ -29,7 +29,7 @@ def test_function_errors_are_retried_twice_a_minute_then_two_minutes_apart() -> 
     dlq = aws.create_queue("dlq")
     aws.create_function("f", duration="const:0.5", error_rate=1.0)
     aws.update_function_configuration(FunctionName="f", DeadLetterConfig={"TargetArn": dlq.arn})
-    aws.invoke(FunctionName="f", Payload={"order": 7}, InvocationType="Event")
+    aws.invoke(FunctionName="f", Payload=b'{"order": 7}', InvocationType="Event")
     aws.sim.run()
     attempts = aws.requests().sort_values("start")
     assert attempts.attempt.tolist() == [1, 2, 3]
@@ -108,7 +108,7 @@ def test_reserved_concurrency_zero_sends_events_on_without_retries(where: str) -
         aws.put_function_event_invoke_config(
             FunctionName="f", DestinationConfig={"OnFailure": {"Destination": queue.arn}}
         )
-    aws.invoke(FunctionName="f", Payload={"order": 1}, InvocationType="Event")
+    aws.invoke(FunctionName="f", Payload=b'{"order": 1}', InvocationType="Event")
     aws.sim.run()
     assert aws.requests().outcome.tolist() == ["throttled"]  # one attempt, no retry
     events = aws.events()
@@ -142,7 +142,7 @@ def test_destinations_receive_aws_invocation_records() -> None:
             MaximumRetryAttempts=1,
             DestinationConfig={"OnSuccess": {"Destination": ok.arn}, "OnFailure": {"Destination": failed.arn}},
         )
-        aws.invoke(FunctionName=name, Payload={"who": name}, InvocationType="Event")
+        aws.invoke(FunctionName=name, Payload=json.dumps({"who": name}), InvocationType="Event")
     aws.sim.run()
     success, failure = json.loads(ok.visible[0].body), json.loads(failed.messages[0]["body"])
     for record in (success, failure):
@@ -166,7 +166,7 @@ def test_destinations_receive_aws_invocation_records() -> None:
             MaximumRetryAttempts=0,
             DestinationConfig={"OnSuccess": {"Destination": bus.arn}, "OnFailure": {"Destination": bus.arn}},
         )
-        aws.invoke(FunctionName=name, Payload={"who": name}, InvocationType="Event")
+        aws.invoke(FunctionName=name, Payload=json.dumps({"who": name}), InvocationType="Event")
     aws.sim.run()
     first, second = (json.loads(m["body"]) for m in bus.messages)
     for event, kind, name in ((first, "Success", "good"), (second, "Failure", "bad")):
@@ -192,7 +192,7 @@ def test_a_function_can_be_a_destination() -> None:
     aws.put_function_event_invoke_config(
         FunctionName="bad", MaximumRetryAttempts=0, DestinationConfig={"OnFailure": {"Destination": "handler"}}
     )
-    aws.invoke(FunctionName="bad", Payload={"x": 1}, InvocationType="Event")
+    aws.invoke(FunctionName="bad", Payload=b'{"x": 1}', InvocationType="Event")
     aws.sim.run()
     assert seen[0]["requestPayload"] == {"x": 1}
 

@@ -252,9 +252,12 @@ def test_statistical_function_settings_say_what_they_take(kwargs: dict[str, Any]
 
 @pytest.mark.parametrize("payload", [{"x": NAN}, [INF], -INF, {"x": {1, 2}}, object()])
 def test_a_payload_that_is_not_json_is_refused(payload: object) -> None:
-    """``json.dumps`` once wrote NaN and Infinity into the request: not JSON, so AWS refuses it."""
+    """``json.dumps`` once wrote NaN and Infinity into the request: not JSON, so AWS refuses it. (``submit``:
+    ``invoke`` takes bytes, as boto3 does, and refuses any object with botocore's ``ParamValidationError``.)"""
     aws = service()
     with pytest.raises(ll.InvalidRequestContentException):
+        aws.submit("f", payload)
+    with pytest.raises(ll.ParamValidationError, match="Invalid type for parameter Payload"):
         aws.invoke(FunctionName="f", Payload=payload)
     assert len(aws.requests()) == 0
 

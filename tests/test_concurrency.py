@@ -123,7 +123,7 @@ def test_a_provisioned_environment_that_times_out_is_replaced() -> None:
     source = "import time\ndef lambda_handler(event, context):\n    time.sleep(event.get('sleep', 0))\n"
     provisioned_function(aws, 1, ll.Code.from_source(source), timeout=2)
     aws.sim.run(until=10)
-    aws.invoke(FunctionName="f:1", Payload={"sleep": 5})  # times out: the environment resets
+    aws.invoke(FunctionName="f:1", Payload=b'{"sleep": 5}')  # times out: the environment resets
     aws.sim.run(until=aws.sim.now + 10)
     assert provisioned_count(aws) == 1
     aws.invoke(FunctionName="f", Qualifier="1")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 from typing import Any
 
@@ -204,6 +205,49 @@ def test_invalid_json_is_invalid_request_content() -> None:
     assert caught.value.status_code == 400
     assert caught.value.code == "InvalidRequestContentException"
     assert caught.value.message.startswith("Could not parse request body into json: ")
+
+
+BLOB_TYPES = "valid types: <class 'bytes'>, <class 'bytearray'>, file-like object"
+
+
+@pytest.mark.parametrize("payload", [{"name": "Ada"}, ["Ada"], 7, None, 1.5, True])
+def test_a_payload_that_is_not_bytes_is_botocores_param_validation_error(payload: Any) -> None:
+    """boto3 takes bytes, a bytearray, a str or a file-like object: anything else fails botocore's check
+    before the request is sent (botocore/validate.py), even for a function that does not exist."""
+    aws = deploy(service())
+    for name in ("f", "nope"):
+        with pytest.raises(ll.ParamValidationError) as caught:
+            aws.invoke(FunctionName=name, Payload=payload, InvocationType="Event")
+        assert str(caught.value) == (
+            "Parameter validation failed:\n"
+            f"Invalid type for parameter Payload, value: {payload}, type: {type(payload)}, {BLOB_TYPES}"
+        )
+        assert "json.dumps(event)" in caught.value.__notes__[0]  # lambdalab's hint, apart from botocore's words
+    assert aws.requests().empty and aws.ledger.open == 0
+
+
+def test_bytes_bytearray_str_and_file_like_payloads_are_sent() -> None:
+    aws = deploy(service())
+    for payload in (
+        b'{"name": "Ada"}',
+        bytearray(b'{"name": "Ada"}'),
+        '{"name": "Ada"}',
+        io.BytesIO(b'{"name": "Ada"}'),
+        io.StringIO('{"name": "Ada"}'),
+    ):
+        assert json.loads(aws.invoke(FunctionName="f", Payload=payload)["Payload"].read()) == {"hi": "Ada"}
+
+
+def test_lambdalabs_own_calls_still_take_python_objects() -> None:
+    """``submit``, ``poisson`` and ``at_times`` are lambdalab's, not boto3's: they send an object as JSON."""
+    aws = deploy(service())
+    results: list[ll.InvocationResult] = []
+    aws.submit("f", {"name": "Ada"}, callback=results.append)
+    ll.at_times(aws, "f", [1.0], payload={"name": "Bo"}, callback=results.append)
+    ll.poisson(aws, "f", rate=1.0, until=5.0, payload={"name": "Cy"}, callback=results.append)
+    aws.sim.run()
+    answers = [json.loads(result.payload or b"")["hi"] for result in results]
+    assert answers[0] == "Ada" and answers.count("Bo") == 1 and answers.count("Cy") == len(answers) - 2 > 0
 
 
 def test_unknown_function_is_resource_not_found() -> None:
