@@ -51,9 +51,16 @@ def test_good_function_names_are_accepted() -> None:
     ("era", "runtime", "accepted"),
     [
         ("2019", "python3.7", True),
-        ("2019", "python3.12", False),
-        ("today", "python3.12", True),
+        ("2019", "python3.8", True),  # November 2019
+        ("today", "python3.14", True),
+        ("today", "nodejs24.x", True),
+        ("today", "java25", True),
+        ("today", "dotnet10", True),
+        ("today", "python3.9", True),  # deprecated December 2025, but creation is blocked only from February 2027
+        ("today", "nodejs18.x", True),
         ("today", "python3.7", False),
+        ("today", "python2.7", False),
+        ("today", "go1.x", False),
     ],
 )
 def test_runtimes_are_checked_per_era(era: str, runtime: str, accepted: bool) -> None:
@@ -62,10 +69,49 @@ def test_runtimes_are_checked_per_era(era: str, runtime: str, accepted: bool) ->
         return
     with pytest.raises(ll.InvalidParameterValueException) as caught:
         create(era, runtime=runtime)
-    assert caught.value.message.startswith(f"The runtime parameter of {runtime} is not supported for creating ")
+    assert caught.value.message == (
+        f"The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda functions. "
+        "We recommend you use a supported runtime while creating or updating functions."
+    )
 
 
-@pytest.mark.parametrize(("era", "runtime"), [("2019", "python3.7"), ("today", "python3.12")])
+def test_a_blocked_runtime_in_2019_is_refused_in_the_words_of_2019() -> None:
+    """Until 2024 the message named the language's newest runtime (ModusCreateOrg/lambda-redirector#14, 2019)."""
+    with pytest.raises(ll.InvalidParameterValueException) as caught:
+        create("2019", runtime="nodejs6.10")
+    assert caught.value.message == (
+        "The runtime parameter of nodejs6.10 is no longer supported for creating or updating AWS Lambda functions. "
+        "We recommend you use the new runtime (nodejs12.x) while creating or updating functions."
+    )
+
+
+@pytest.mark.parametrize(("era", "runtime"), [("2019", "python3.12"), ("today", "python9.9"), ("today", "cobol")])
+def test_a_runtime_unknown_in_the_era_fails_the_enum_check(era: str, runtime: str) -> None:
+    with pytest.raises(ll.ValidationException) as caught:
+        create(era, runtime=runtime)
+    assert caught.value.message.startswith(
+        f"1 validation error detected: Value '{runtime}' at 'runtime' failed to satisfy constraint: "
+        "Member must satisfy enum value set: [nodejs"
+    )
+    assert ("python3.14" in caught.value.message) is (era == "today")
+
+
+def test_every_runtime_has_ordered_dates_and_each_era_list_follows_them() -> None:
+    from lambdalab.config import ERA_DATES, RUNTIME_DATES, RUNTIMES, runtimes_table
+
+    for r in RUNTIME_DATES:
+        dates = [d for d in (r.released, r.deprecated, r.block_update) if d is not None]
+        assert dates == sorted(dates), r
+        assert r.block_create is None or r.block_update is None or r.block_create <= r.block_update, r
+    for era, day in ERA_DATES.items():
+        for r in RUNTIME_DATES:
+            blocked = r.block_create is not None and r.block_create <= day
+            assert (r.runtime in RUNTIMES[era]) is (r.released <= day and not blocked)
+    rows = {row["runtime"]: row for row in runtimes_table()}
+    assert rows["python2.7"]["2019"] and not rows["python2.7"]["today"]
+
+
+@pytest.mark.parametrize(("era", "runtime"), [("2019", "python3.7"), ("today", "python3.14")])
 def test_the_default_runtime_is_the_eras_python(era: str, runtime: str) -> None:
     assert service(era).create_function("f", handler).config.runtime == runtime
 
