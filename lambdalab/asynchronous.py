@@ -10,7 +10,13 @@ https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.htm
   minute later, the second about two minutes after that (S1.7.3).
 - A **throttle** (or a system error) returns the event to the queue; Lambda
   retries with a backoff growing from 1 second to at most 5 minutes, until the
-  event is older than ``MaximumEventAgeInSeconds`` (60 s - 6 h, default 6 h).
+  event is older than ``MaximumEventAgeInSeconds`` (60 s - 6 h, default 6 h;
+  https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
+  Throttles do not count against ``MaximumRetryAttempts``.
+- The maximum age is how long Lambda "keeps an event in the asynchronous event
+  queue before discarding it" (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html):
+  an event whose next attempt would come later stays queued until it is that
+  old, then fails with ``EventAgeExceeded`` (not at its last attempt).
 - Then the event goes to the on-failure **destination** (an invocation
   record) or, if none, the **dead-letter queue** (the event itself), or is
   dropped. A success can be sent to the on-success destination. An EventBridge
@@ -53,6 +59,7 @@ from .concurrency import RESERVED_LIMIT
 from .destinations import EventBus, Target, invocation_result_event
 from .errors import InvalidParameterValueException, constraint_error
 from .quotas import Era
+from .sim import LATE
 
 if TYPE_CHECKING:
     from .invoke import Engine
@@ -123,8 +130,8 @@ class AsyncInvoker:
         if engine.quotas.era is Era.TODAY and engine.concurrency.functions[req.fn.name].reserved == 0:
             return self._fail(req, None, "RetriesExhausted", RESERVED_LIMIT)
         delay = req.backoff or THROTTLE_BACKOFF_S[0]
-        if self.engine.sim.now + delay - req.received > self.config(req.fn.name).maximum_event_age_s:
-            return self._fail(req, None, "EventAgeExceeded")
+        if self._expires_before(req, delay, None):
+            return
         retry = self.engine.copy(req)
         retry.backoff = min(delay * 2, THROTTLE_BACKOFF_S[1])
         self.engine.later(delay, retry)
@@ -143,13 +150,29 @@ class AsyncInvoker:
         if retries_done >= config.maximum_retry_attempts:
             return self._fail(req, result, "RetriesExhausted")
         delay = RETRY_DELAYS_S[min(retries_done, len(RETRY_DELAYS_S) - 1)]
-        if now + delay - req.received > config.maximum_event_age_s:
-            return self._fail(req, result, "EventAgeExceeded")
+        if self._expires_before(req, delay, result):
+            return
         self.ledger.retries += 1
         retry = self.engine.copy(req)
         retry.attempt = req.attempt + 1
         retry.backoff = 0.0
         self.engine.later(delay, retry)
+
+    def _expires_before(self, req: Request, delay: float, result: InvocationResult | None) -> bool:
+        """True if the event's next attempt, ``delay`` from now, would come after its maximum age: then the event
+        stays in the queue until it is that old and is discarded then (``EventAgeExceeded``), not before.
+        MaximumEventAgeInSeconds is "the maximum amount of time ... that Lambda keeps an event in the
+        asynchronous event queue before discarding it"
+        (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html)."""
+        sim = self.engine.sim
+        expiry = req.received + self.config(req.fn.name).maximum_event_age_s
+        if sim.now + delay <= expiry:
+            return False
+        if expiry <= sim.now:
+            self._fail(req, result, "EventAgeExceeded")
+        else:
+            sim.schedule(expiry - sim.now, lambda: self._fail(req, result, "EventAgeExceeded"), LATE)
+        return True
 
     def _fail(self, req: Request, result: InvocationResult | None, condition: str, reason: str = "") -> None:
         """Give up on the event: ``condition`` goes into the invocation record; ``reason`` (default: the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -62,6 +63,7 @@ def test_event_age_limit_stops_retries() -> None:
     aws.sim.run()
     assert len(aws.requests()) == 2  # the second retry would start at ~180 s, past the 90 s limit
     assert aws.events().reason.tolist() == ["EventAgeExceeded"]
+    assert aws.events().settled.tolist() == [90.0]  # kept in the queue until it is 90 s old, then discarded
 
 
 def test_throttled_events_wait_and_retry_with_backoff_up_to_six_hours() -> None:
@@ -90,6 +92,53 @@ def test_throttled_events_retry_until_concurrency_frees() -> None:
     assert attempts.outcome.tolist() == ["throttled"] * 7 + ["success"]  # at 0, 1, 3, 7, 15, 31, 63, 127 s
     assert attempts.arrival.diff().dropna().tolist()[:6] == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0]
     assert aws.events().place.tolist() == ["processed"]
+
+
+def hogged(hog_until: float, max_age: int, destination: bool = True) -> tuple[ll.Lambda, Any]:
+    """A function whose one environment (reserved concurrency 1) runs back-to-back 10-minute requests until
+    ``hog_until``, and one Event invocation that is throttled until then."""
+    aws = fresh()
+    failures = aws.create_queue("failures")
+    aws.create_function("f", duration="const:600", timeout=900, reserved_concurrency=1)
+
+    def hog(_: object = None) -> None:
+        if aws.sim.now < hog_until:
+            aws.submit("f", callback=hog)
+
+    hog()
+    config = {"DestinationConfig": {"OnFailure": {"Destination": failures.arn}}} if destination else {}
+    aws.put_function_event_invoke_config(FunctionName="f", MaximumEventAgeInSeconds=max_age, **config)
+    aws.invoke(FunctionName="f", Payload=b'{"order": 9}', InvocationType="Event")
+    aws.sim.run()
+    return aws, failures
+
+
+@pytest.mark.parametrize(("max_age", "last_attempt"), [(3600, 3511.0), (60, 31.0), (21600, 21511.0)])
+def test_a_throttled_event_is_kept_until_its_maximum_age(max_age: int, last_attempt: float) -> None:
+    """https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html: a throttled event goes
+    back to the queue and is retried (1 s, doubling to 5 min) until it is older than MaximumEventAgeInSeconds,
+    "the maximum amount of time ... that Lambda keeps an event in the asynchronous event queue before discarding
+    it" (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html). An attempt due after
+    that age never comes: the event waits in the queue and is discarded at that age, not before (lambdalab once
+    gave up at the last attempt before it: at 31 s of a 60 s maximum)."""
+    aws, failures = hogged(2 * max_age, max_age)
+    attempts = aws.requests().query("invocation_type == 'Event'")
+    assert set(attempts.outcome) == {"throttled"} and attempts.arrival.max() == last_attempt
+    assert attempts.attempt.max() == 1  # throttles are not retries of MaximumRetryAttempts
+    events = aws.events()
+    assert events.place.tolist() == ["destination"] and events.settled.tolist() == [float(max_age)]
+    assert events.reason.tolist() == ["EventAgeExceeded"]
+    record = json.loads(failures.visible[0].body)
+    assert record["requestContext"]["condition"] == "EventAgeExceeded" and record["requestPayload"] == {"order": 9}
+    assert record["responseContext"]["statusCode"] == 429
+    assert record["timestamp"] == aws.sim.iso(float(max_age))
+
+
+def test_an_event_throttled_for_twenty_minutes_runs_within_its_maximum_age() -> None:
+    aws, failures = hogged(1200, 3600)
+    attempts = aws.requests().query("invocation_type == 'Event'")
+    assert attempts.outcome.tolist()[-1] == "success" and attempts.arrival.iloc[-1] == 1411.0  # 1,111 s + 300 s
+    assert aws.events().place.tolist() == ["processed"] and len(failures) == 0
 
 
 @pytest.mark.parametrize("where", ["dlq", "destination", "nowhere"])
