@@ -51,7 +51,7 @@ from .pricing import PROVISIONED_BILLING_S, Architecture, price_sheet, usage_cos
 from .provisioning import Provisioning
 from .quotas import Era, quotas
 from .runtime import _current
-from .sim import Simulation
+from .sim import DEFAULT_EPOCH, SEMINAR_EPOCH, Simulation
 from .sqs import SQSEventSourceMapping, SQSQueue
 from .streams import Stream, StreamEventSourceMapping
 from .versions import FUNCTION_NAME
@@ -106,6 +106,7 @@ class Lambda(Deployment, Provisioning):
         self.sim = sim if sim is not None else Simulation()
         self.quotas = quotas(era)
         self.era = self.quotas.era
+        self.sim.settle_epoch(SEMINAR_EPOCH if self.era is Era.SEMINAR_2019 else DEFAULT_EPOCH)  # a given one wins
         if not (isinstance(account_id, str) and len(account_id) == 12 and account_id.isdigit()):
             raise ValueError(f"account_id is an AWS account's 12 digits, not {account_id!r}")
         if not (isinstance(region, str) and _REGION.fullmatch(region)):

@@ -27,6 +27,11 @@ LATE = 2
 """Priority of actions that should see everything else at the same instant first."""
 
 DEFAULT_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+"""Virtual time 0 unless the simulation is given an epoch (today's era)."""
+SEMINAR_EPOCH = datetime(2019, 11, 20, tzinfo=timezone.utc)
+"""Virtual time 0 of an era-2019 :class:`lambdalab.Lambda` whose simulation was given no epoch: a day of the 2019
+preset (after the November 2019 runtimes, before destinations and provisioned concurrency), so that its log
+timestamps, stream names, X-Ray trace ids and event times read 2019."""
 _INF = math.inf
 
 
@@ -66,25 +71,44 @@ class Simulation:
     at 2.5
     """
 
-    def __init__(self, seed: int = 0, *, epoch: datetime = DEFAULT_EPOCH) -> None:
+    def __init__(self, seed: int = 0, *, epoch: datetime | None = None) -> None:
         if isinstance(seed, bool):
             raise TypeError(f"seed must be a whole number, not {seed!r}")
         try:
             seed = operator.index(seed)
         except TypeError:
             raise TypeError(f"seed must be a whole number, not {seed!r}") from None
-        if not isinstance(epoch, datetime):
+        if epoch is not None and not isinstance(epoch, datetime):
             raise TypeError(f"epoch must be a datetime, not {epoch!r}")
         self.now = 0.0
         self.seed = seed
         self.rng = random.Random(seed)
-        self.epoch = epoch if epoch.tzinfo else epoch.replace(tzinfo=timezone.utc)
-        self.horizon = float(math.floor((datetime.max.replace(tzinfo=timezone.utc) - self.epoch).total_seconds()) - 1)
-        """The last virtual time the calendar can show (the end of the year 9999): timers and ``run`` stop there."""
+        self.epoch_given = epoch is not None
+        """True once the epoch is fixed: given here, or settled by the first Lambda (:meth:`settle_epoch`)."""
+        self._set_epoch(DEFAULT_EPOCH if epoch is None else epoch)
         self._heap: list[tuple[float, int, int, Timer]] = []
         self._seq = itertools.count()
         self._cancelled = 0
         self.steps = 0
+
+    def _set_epoch(self, epoch: datetime) -> None:
+        self.epoch = epoch if epoch.tzinfo else epoch.replace(tzinfo=timezone.utc)
+        self.horizon = float(math.floor((datetime.max.replace(tzinfo=timezone.utc) - self.epoch).total_seconds()) - 1)
+        """The last virtual time the calendar can show (the end of the year 9999): timers and ``run`` stop there."""
+
+    def settle_epoch(self, default: datetime) -> None:
+        """Fix the epoch: ``default`` unless one was given or already settled (the first Lambda on a simulation
+        settles it: an era-2019 one to :data:`SEMINAR_EPOCH`). An explicit epoch always wins.
+
+        >>> Simulation().epoch.year, Simulation(epoch=datetime(2030, 1, 1)).epoch.year
+        (2026, 2030)
+        >>> sim = Simulation()
+        >>> sim.settle_epoch(SEMINAR_EPOCH); sim.settle_epoch(DEFAULT_EPOCH); sim.iso()
+        '2019-11-20T00:00:00.000Z'
+        """
+        if not self.epoch_given:
+            self._set_epoch(default)
+            self.epoch_given = True
 
     def schedule(self, delay: float, action: Callable[[], object], priority: int = NORMAL) -> Timer:
         """Run ``action`` ``delay`` seconds from now (a finite number >= 0)."""

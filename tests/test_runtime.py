@@ -189,7 +189,7 @@ def test_environ_has_the_function_variables_and_lambdas_own(monkeypatch: pytest.
     assert environ["AWS_LAMBDA_LOG_STREAM_NAME"] == out["stream"]
     assert out["stream"] in aws.log_group("orders").streams
     assert environ["_HANDLER"] == "app.handler"
-    assert environ["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.12"
+    assert environ["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.14"
     assert environ["LAMBDA_TASK_ROOT"] == "/var/task"
     assert environ["AWS_LAMBDA_INITIALIZATION_TYPE"] == "on-demand"
     assert "LAMBDALAB_HOST_ONLY" not in environ  # the host's variables stay outside

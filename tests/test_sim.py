@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime, timezone
 
 import pytest
 
@@ -140,3 +141,33 @@ def test_a_seed_is_a_whole_number(seed: object) -> None:
 def test_an_epoch_is_a_datetime() -> None:
     with pytest.raises(TypeError, match="epoch must be a datetime"):
         Simulation(epoch="2019-01-01")  # type: ignore[arg-type]
+
+
+# -- the era's calendar (issue 10) ----------------------------------------------------------------------------
+
+
+def test_an_era_2019_lambda_dates_its_clock_in_2019_unless_given_an_epoch() -> None:
+    import lambdalab as ll
+    from lambdalab.sim import DEFAULT_EPOCH, SEMINAR_EPOCH
+
+    seminar = ll.Lambda(Simulation(seed=1), era="2019")
+    assert seminar.sim.epoch == SEMINAR_EPOCH and seminar.engine.epoch_unix == SEMINAR_EPOCH.timestamp()
+    seminar.create_function("f", lambda event, context: None, runtime="python3.7")
+    seminar.invoke(FunctionName="f")
+    group = seminar.log_group("f")
+    assert all(name.startswith("2019/11/20/") for name in group.streams)
+    assert all(event.timestamp < 1_600_000_000_000 for _, event in group.events())  # before September 2020
+    assert ll.Lambda(Simulation(seed=1)).sim.epoch == DEFAULT_EPOCH
+    given = datetime(2019, 4, 9, tzinfo=timezone.utc)
+    assert ll.Lambda(Simulation(seed=1, epoch=given), era="2019").sim.epoch == given  # an explicit epoch wins
+    assert ll.Lambda(Simulation(seed=1, epoch=DEFAULT_EPOCH), era="2019").sim.epoch == DEFAULT_EPOCH
+
+
+def test_the_first_lambda_on_a_simulation_settles_its_epoch() -> None:
+    import lambdalab as ll
+    from lambdalab.sim import SEMINAR_EPOCH
+
+    sim = Simulation(seed=1)
+    ll.Lambda(sim, era="2019")
+    ll.Lambda(sim, era="today")  # the same clock: it keeps the date the first one gave it
+    assert sim.epoch == SEMINAR_EPOCH
