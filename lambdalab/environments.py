@@ -7,6 +7,9 @@ are :mod:`lambdalab.lifecycle`'s; here is when they happen. Cold start: the plat
 (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-ib).
 Idle environments are reaped after their idle lifetime; provisioned ones are kept to the version's
 count (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html).
+Where the era's model has an ENI step (2019), a VPC function's new environment joins an ENI of its
+version's pool or creates one (:class:`lambdalab.coldstart.EniPool`); ``env.tag`` holds
+``(eni, wait)`` and INIT starts after the wait. An environment's shutdown releases its place.
 """
 
 from __future__ import annotations
@@ -16,15 +19,25 @@ from typing import Any
 
 from . import logs as logfmt
 from .code import InitError
+from .coldstart import Eni, EniPool, eni_capacity
 from .function import Function
-from .lifecycle import EnvState, ExecutionEnvironment
+from .lifecycle import EnvironmentLog, EnvState, ExecutionEnvironment
 from .quotas import Era
 from .request import EngineState, Request
 from .runtime import Deadline, Sandbox, error_log_message, sandbox
 
+EniKey = tuple[tuple[str, ...], tuple[str, ...], int]
+"""A 2019 ENI pool's key: subnets, security groups, memory (MB)."""
+
 
 class EnvironmentLifecycle(EngineState):
     """The engine's part that makes, initialises, parks and ends execution environments."""
+
+    environment_log: EnvironmentLog | None = None
+    """Every environment's life (:meth:`lambdalab.Lambda.environments`); set by the service when records are kept."""
+
+    eni_pools: dict[Function, dict[EniKey, EniPool]] | None = None
+    """2019 ENIs per function version, one pool per (subnets, security groups, memory); made on first use."""
 
     def _stream_name(self, version: str) -> str:
         return f"{self.sim.datetime():%Y/%m/%d}/[{version}]{self.ids.getrandbits(128):032x}"
@@ -37,8 +50,50 @@ class EnvironmentLifecycle(EngineState):
             env.log_stream_name = self._stream_name(fn.version)
         fn.environments[env_id] = env
         fn.provisioned_envs += provisioned
+        if self.environment_log is not None:
+            self.environment_log.add(env, fn.version)
         self.recorder.env_change(self.sim.now, 1, 1)
+        vpc = fn.config.vpc_config
+        if vpc is not None and fn.cold_start.eni is not None:
+            self._join_eni(fn, env, (vpc.subnet_ids, vpc.security_group_ids, fn.config.memory_size))
         return env
+
+    def _join_eni(self, fn: Function, env: ExecutionEnvironment, key: EniKey) -> None:
+        """2019: attach a new environment to an ENI with room, or create one and wait for it
+        (https://github.com/awsdocs/aws-lambda-developer-guide/blob/00675ec49300cf24e449ba8399a55c0346665528/doc_source/vpc.md)."""
+        if self.eni_pools is None:
+            self.eni_pools = {}
+        pools = self.eni_pools.setdefault(fn, {})
+        self._sweep_enis(pools, len(fn.environments) - 1)
+        pool = pools.get(key)
+        if pool is None:
+            pool = pools[key] = EniPool(eni_capacity(key[2]))
+        eni = fn.cold_start.eni
+        assert eni is not None
+        env.tag = pool.join(env, self.sim.now, lambda: eni.sample(self.sim.rng))
+
+    @staticmethod
+    def _sweep_enis(pools: dict[EniKey, EniPool], live: int) -> None:
+        """More environments attached than ``live`` remain: some shut down unannounced (a reset or a
+        stale one after its request); let go of them."""
+        if sum(pool.members for pool in pools.values()) > live:
+            for pool in pools.values():
+                pool.sweep(lambda env: env.state is EnvState.SHUT_DOWN)
+
+    def attached_enis(self, fn: Function) -> int:
+        """ENIs attached now for this function version in the 2019 model (0 where there are none)."""
+        pools = (self.eni_pools or {}).get(fn)
+        if not pools:
+            return 0
+        self._sweep_enis(pools, len(fn.environments))
+        return sum(len(pool.enis) for pool in pools.values())
+
+    def _shut_down(self, fn: Function, env: ExecutionEnvironment) -> None:
+        env.to(EnvState.SHUT_DOWN)
+        fn.discard(env)
+        if env.tag is not None:  # its 2019 ENI: one environment fewer
+            eni: Eni = env.tag[0]
+            eni.pool.leave(eni, env)
 
     def provision(self, fn: Function) -> None:
         """Start one provisioned-concurrency environment: INIT now, then idle until used."""
@@ -53,8 +108,8 @@ class EnvironmentLifecycle(EngineState):
         surplus = fn.provisioned_envs - fn.provisioned_target
         while surplus > 0 and fn.idle_provisioned:
             env = fn.idle_provisioned.popitem(last=False)[1]
-            env.to(EnvState.SHUT_DOWN)
-            fn.discard(env)
+            _because(env, "deprovisioned")
+            self._shut_down(fn, env)
             self.recorder.env_change(self.sim.now, -1, 0)
             surplus -= 1
 
@@ -62,15 +117,23 @@ class EnvironmentLifecycle(EngineState):
         """A new configuration or code: shut down the idle environments of the old one now, and the busy ones
         when they finish, so that every later request runs in an environment of the new one."""
         for env in list(fn.environments.values()):
+            _because(env, "retired")  # a busy one goes when it finishes (lambdalab.responses)
             if env.state is EnvState.IDLE:
-                env.to(EnvState.SHUT_DOWN)
-                fn.discard(env)
+                self._shut_down(fn, env)
                 self.recorder.env_change(self.sim.now, -1, 0)
             else:
                 fn.stale.add(env.id)
 
     def _init(self, fn: Function, env: ExecutionEnvironment, req: Request | None) -> None:
+        if env.tag is not None and env.tag[1] > 0:  # 2019 VPC: the ENI is not attached yet
+            wait, env.tag = env.tag[1], (env.tag[0], 0.0)
+            self.sim.schedule(wait, lambda: self._init(fn, env, req))
+            return
         env.to(EnvState.INITIALIZING)
+        if env.record is not None:
+            env.record.init_start = self.sim.now
+        if self.logs is not None and self.quotas.era is Era.TODAY:  # not in the tail: the console does not show it
+            self._log(fn, env, logfmt.init_start_line(fn.config.runtime or "", self.region))
         duration = fn.init_duration(self.sim.rng)
         failure: InitError | None = None
         lines: list[tuple[float, str]] = []
@@ -112,6 +175,8 @@ class EnvironmentLifecycle(EngineState):
         failure: InitError | None,
         lines: list[tuple[float, str]],
     ) -> None:
+        if env.record is not None:
+            env.record.init_end = self.sim.now
         self._log_lines(fn, env, lines, req)
         if failure is not None:
             payload: dict[str, Any] = {"errorMessage": failure.message, "errorType": failure.error_type}
@@ -119,8 +184,7 @@ class EnvironmentLifecycle(EngineState):
                 payload["requestId"] = ""  # INIT runs before any request: the runtime reports no id
             payload["stackTrace"] = failure.stack_trace
             self._log(fn, env, error_log_message(payload), req=req)
-            env.to(EnvState.SHUT_DOWN)  # a failed INIT resets the environment
-            fn.discard(env)
+            self._shut_down(fn, env)  # a failed INIT resets the environment
             self.recorder.env_change(self.sim.now, -1, -1)
             if req is None:  # a provisioned environment failed INIT: nothing to answer
                 return
@@ -159,6 +223,12 @@ class EnvironmentLifecycle(EngineState):
         if self.sim.now < env.expires_at:
             env.expiry = self.sim.at(env.expires_at, lambda: self._reap(fn, env))
             return
-        env.to(EnvState.SHUT_DOWN)
-        fn.discard(env)
+        _because(env, "reaped")
+        self._shut_down(fn, env)
         self.recorder.env_change(self.sim.now, -1, 0)
+
+
+def _because(env: ExecutionEnvironment, reason: str) -> None:
+    """Note why ``env`` is about to be shut down, for its record (:data:`lambdalab.lifecycle.SHUTDOWN_REASONS`)."""
+    if env.record is not None:
+        env.record.reason = reason
