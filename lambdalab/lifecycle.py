@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .code import Loaded
     from .runtime import Sandbox
-    from .sim import Timer
+    from .sim import Simulation, Timer
 
 
 class EnvState(Enum):
@@ -71,6 +71,7 @@ class ExecutionEnvironment:
         "loaded",
         "log_stream_name",
         "provisioned",
+        "record",
         "sandbox",
         "state",
         "tag",
@@ -90,6 +91,7 @@ class ExecutionEnvironment:
         self.expires_at = float("inf")
         self.log_stream_name = ""
         self.tag: Any = None
+        self.record: EnvironmentRecord | None = None
 
     def to(self, state: EnvState) -> None:
         """Move to ``state``, or raise :class:`IllegalTransition`."""
@@ -98,9 +100,12 @@ class ExecutionEnvironment:
                 f"environment {self.id} of {self.function_name}: {self.state.value} -> {state.value} is not a "
                 f"legal transition (allowed: {sorted(s.value for s in TRANSITIONS[self.state]) or 'none'})"
             )
-        self.state = state
-        if state is _GONE and self.sandbox is not None:
-            self.sandbox.discard()  # its /tmp goes with it
+        previous, self.state = self.state, state
+        if state is _GONE:
+            if self.sandbox is not None:
+                self.sandbox.discard()  # its /tmp goes with it
+            if self.record is not None:
+                self.record.close(self, previous)
 
     @property
     def busy(self) -> bool:
@@ -108,3 +113,90 @@ class ExecutionEnvironment:
 
     def __repr__(self) -> str:
         return f"<ExecutionEnvironment {self.id} {self.function_name} {self.state.value}>"
+
+
+SHUTDOWN_REASONS = {
+    "reaped": "idle past its idle lifetime",
+    "reset": "reset after a timeout or a crash",
+    "retired": "its configuration or code was replaced",
+    "deprovisioned": "provisioned concurrency lowered or removed",
+    "init_failed": "INIT failed",
+}
+"""Why an environment was shut down: the ``reason`` column of :meth:`lambdalab.Lambda.environments`."""
+
+
+class EnvironmentRecord:
+    """One environment's life, kept for :meth:`lambdalab.Lambda.environments`: updated in place, O(1) a change."""
+
+    __slots__ = (
+        "created",
+        "env",
+        "environment",
+        "function",
+        "init_end",
+        "init_start",
+        "invocations",
+        "log",
+        "log_stream",
+        "provisioned",
+        "reason",
+        "shut_down",
+        "version",
+    )
+
+    def __init__(self, log: EnvironmentLog, env: ExecutionEnvironment, version: str) -> None:
+        self.log = log
+        self.env: ExecutionEnvironment | None = env
+        self.function, self.version, self.environment = env.function_name, version, env.id
+        self.log_stream, self.provisioned, self.created = env.log_stream_name, env.provisioned, env.created_at
+        self.init_start: float | None = None
+        self.init_end: float | None = None
+        self.shut_down: float | None = None
+        self.reason: str | None = None  # set before the move by whoever shuts the environment down, if it knows
+        self.invocations = 0
+
+    def close(self, env: ExecutionEnvironment, previous: EnvState) -> None:
+        """The environment is gone: when, why (``init_failed``, else the reason set, else ``reset``), and how many
+        invocations it served; the record lets go of the environment."""
+        self.shut_down = self.log.sim.now
+        if previous is EnvState.INITIALIZING:
+            self.reason = "init_failed"
+        elif self.reason is None:
+            self.reason = "reset"
+        self.invocations = env.invocations
+        self.env = None
+
+
+class EnvironmentLog:
+    """Every execution environment a service created, in order of creation (records kept only)."""
+
+    COLUMNS = (
+        "function",
+        "version",
+        "environment",
+        "log_stream",
+        "provisioned",
+        "created",
+        "init_start",
+        "init_end",
+        "shut_down",
+        "reason",
+        "invocations",
+    )
+
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        self.records: list[EnvironmentRecord] = []
+
+    def add(self, env: ExecutionEnvironment, version: str) -> None:
+        env.record = record = EnvironmentRecord(self, env, version)
+        self.records.append(record)
+
+    def columns(self) -> dict[str, list[Any]]:
+        """The records as columns (:data:`COLUMNS`); a live environment's invocations so far."""
+        out: dict[str, list[Any]] = {name: [] for name in self.COLUMNS}
+        for r in self.records:
+            live = r.env
+            for name in self.COLUMNS:
+                out[name].append(live.invocations if name == "invocations" and live is not None else getattr(r, name))
+        return out

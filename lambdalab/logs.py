@@ -1,7 +1,8 @@
 """CloudWatch Logs as Lambda writes to it: one log group per function, one stream per environment.
 
 Group ``/aws/lambda/<function name>``; stream ``YYYY/MM/DD/[$LATEST]<32 hex>``;
-around every invocation the platform writes ``START``, ``END`` and ``REPORT``
+every INIT begins with ``INIT_START`` (today's era: :func:`init_start_line`); around
+every invocation the platform writes ``START``, ``END`` and ``REPORT``
 lines (tab-separated fields, trailing tab; ``Init Duration`` only on a cold
 start), and a timeout adds ``<timestamp> <request id> Task timed out after
 N.NN seconds``. Source: https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html
@@ -11,6 +12,8 @@ and https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html
 from __future__ import annotations
 
 import base64
+import hashlib
+import re
 from dataclasses import dataclass, field
 
 
@@ -62,6 +65,29 @@ class CloudWatchLogs:
         if found is None:
             found = streams[stream] = LogStream(stream)
         found.events.append(LogEvent(timestamp, message))
+
+
+_RUNTIME = re.compile(r"([a-z]+)(.*?)(\.x)?")
+
+
+def runtime_version(runtime: str) -> str:
+    """A runtime version name in AWS's form, ``<language>:<version>.v<N>`` (``python:3.14.v7``,
+    ``nodejs:24.v3``, ``provided:al2023.v5``). AWS numbers its releases; lambdalab derives ``N`` from the
+    runtime's name, so one runtime always has the same version."""
+    match = _RUNTIME.fullmatch(runtime)
+    language, version = (match.group(1), match.group(2).lstrip(".")) if match else (runtime, "")
+    number = int.from_bytes(hashlib.sha256(runtime.encode()).digest()[:2], "big") % 40 + 1
+    return f"{language}:{version}.v{number}" if version else f"{language}.v{number}"
+
+
+def init_start_line(runtime: str, region: str) -> str:
+    """The line Lambda logs at the start of every INIT phase since runtime management controls (January 2023):
+    ``INIT_START Runtime Version: python:3.13.v14\tRuntime Version ARN: arn:aws:lambda:<region>::runtime:<64 hex>``
+    (https://docs.aws.amazon.com/lambda/latest/dg/runtime-management-identify.html; the tab as in real log
+    events). It goes to CloudWatch Logs only: the console, and so ``LogType=Tail``, does not show it."""
+    version = runtime_version(runtime)
+    digest = hashlib.sha256(f"lambdalab runtime {version}".encode()).hexdigest()
+    return f"INIT_START Runtime Version: {version}\tRuntime Version ARN: arn:aws:lambda:{region}::runtime:{digest}"
 
 
 def start_line(request_id: str, version: str = "$LATEST") -> str:
