@@ -25,6 +25,22 @@ packages to share (a fresh copy of a large package costs real time at every cold
 host had already imported, is the host's. Callable and factory handlers import nothing for
 themselves.
 
+File permissions: AWS runs the code as a user that does not own the package's files, so a file
+without world-read permission cannot be read ("Lambda requires global read permissions on code
+files and any dependent libraries", https://repost.aws/knowledge-center/lambda-deployment-package-errors,
+https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-deployment.html). :meth:`Code.from_zip`
+reads each entry's Unix mode (``external_attr >> 16``, for entries made on Unix, ``create_system``
+3): importing a module without it, at INIT or later, raises Python's own
+``PermissionError: [Errno 13] Permission denied: '/var/task/lambda_function.py'``. The runtime
+turns that into errorType ``PermissionError``, not ``Runtime.ImportModuleError``: its
+``_get_handler`` wraps only ``ImportError`` (awslambdaric's bootstrap.py), as logs of the 3.7 and
+3.8 runtimes show (https://github.com/aws/chalice/issues/1350,
+https://github.com/aws-samples/fedramp-integrated-inventory-workbook/issues/1). Entries made
+elsewhere (Windows tools write ``create_system`` 0) carry no Unix mode and count as readable, as
+Info-ZIP's ``unzip`` makes them (AWS does not document its unzip). Not modelled: ``open()`` of an
+unreadable data file (the package's files are read from the host's folder, not ``/var/task``) and
+folder permissions.
+
 Load failures raise :class:`InitError` with the Python runtime's error types
 and messages (``Runtime.ImportModuleError``, ``Runtime.HandlerNotFound``,
 ``Runtime.UserCodeSyntaxError``, ``Runtime.MalformedHandlerName``), from
@@ -33,15 +49,19 @@ https://github.com/aws/aws-lambda-python-runtime-interface-client (bootstrap.py)
 
 from __future__ import annotations
 
+import errno
+import importlib.abc
 import importlib.machinery
 import importlib.util
 import io
 import linecache
 import os
+import stat
 import sys
 import tempfile
 import traceback
 import types
+import weakref
 import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -170,11 +190,27 @@ def _pure(module: types.ModuleType | None) -> bool:
 class Code:
     """Where a function's code comes from; see the module docstring for the choices."""
 
-    def __init__(self, kind: str, target: Any, *, keep: Any = None, shared: bool | Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        kind: str,
+        target: Any,
+        *,
+        keep: Any = None,
+        shared: bool | Iterable[str] = (),
+        unreadable: frozenset[str] = frozenset(),
+    ) -> None:
         self.kind = kind
         self._target = target
         self._keep = keep  # e.g. the temporary folder a zip was unpacked into
         self.imports = Imports(shared)
+        self.unreadable = unreadable
+        """Files of a zip package (``a/b.py``, from the task root) that AWS's runtime user cannot read."""
+        if unreadable:
+            root = str(target)
+            _UNREADABLE[root] = unreadable
+            weakref.finalize(self, _forget, root)
+            if _package_path_hook not in sys.path_hooks:
+                sys.path_hooks.insert(0, _package_path_hook)
 
     @classmethod
     def from_callable(cls, handler: Handler) -> Code:
@@ -233,7 +269,12 @@ class Code:
             )
         folder = tempfile.TemporaryDirectory(prefix="lambdalab-task-")
         archive.extractall(folder.name)
-        return cls("directory", Path(folder.name), keep=folder, shared=shared)
+        unreadable = frozenset(
+            "/".join(p for p in info.filename.split("/") if p not in ("", ".", ".."))
+            for info in archive.infolist()
+            if info.create_system == 3 and not info.is_dir() and not info.external_attr >> 16 & stat.S_IROTH
+        )
+        return cls("directory", Path(folder.name), keep=folder, shared=shared, unreadable=unreadable)
 
     def load(self, handler_name: str, env_id: str) -> Loaded:
         """Run INIT for one environment: import the module and find the handler."""
@@ -257,7 +298,7 @@ class Code:
                 filename, source = self._target
                 loaded = _load_source(source, f"{TASK_ROOT}/{filename}", module_name, function_name, env_id)
             else:
-                loaded = _load_directory(self._target, module_name, function_name, env_id)
+                loaded = _load_directory(self._target, module_name, function_name, env_id, self.unreadable)
         finally:
             own = self.imports.take(before, aside)
         loaded.modules.update(own)
@@ -312,7 +353,9 @@ def _load_source(source: str, path: str, module_name: str, function_name: str, e
     return Loaded(_find(module, module_name, function_name), {}, None)
 
 
-def _load_directory(folder: Path, module_name: str, function_name: str, env_id: str) -> Loaded:
+def _load_directory(
+    folder: Path, module_name: str, function_name: str, env_id: str, unreadable: frozenset[str] = frozenset()
+) -> Loaded:
     relative = Path(*module_name.split("."))
     candidates = [folder / relative.with_suffix(".py"), folder / relative / "__init__.py"]
     path = next((p for p in candidates if p.is_file()), None)
@@ -328,7 +371,10 @@ def _load_directory(folder: Path, module_name: str, function_name: str, env_id: 
     spec = importlib.util.spec_from_file_location(module_name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    loader = spec.loader
+    relative_name = path.relative_to(folder).as_posix()
+    loader: importlib.abc.Loader = spec.loader
+    if relative_name in unreadable:
+        loader = _Unreadable(f"{TASK_ROOT}/{relative_name}")
     sys.modules[module_name] = module
     try:
         _run_module(module, lambda: loader.exec_module(module), module_name)
@@ -342,6 +388,58 @@ def _load_directory(folder: Path, module_name: str, function_name: str, env_id: 
         else:
             sys.modules.pop(module_name, None)
     return Loaded(handler, private, root)
+
+
+_UNREADABLE: dict[str, frozenset[str]] = {}
+"""Folders of zip packages (host paths) and their files AWS's runtime user cannot read."""
+
+
+class _Unreadable(importlib.abc.Loader):
+    """Loads a module file without world-read permission: Python's error at ``open``."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", self.path)
+
+
+class _PackageFinder(importlib.machinery.FileFinder):
+    """Python's finder for a folder of a zip package, with the package's unreadable files."""
+
+    def __init__(self, path: str, root: str, unreadable: frozenset[str]) -> None:
+        super().__init__(
+            path,
+            (importlib.machinery.ExtensionFileLoader, importlib.machinery.EXTENSION_SUFFIXES),
+            (importlib.machinery.SourceFileLoader, importlib.machinery.SOURCE_SUFFIXES),
+            (importlib.machinery.SourcelessFileLoader, importlib.machinery.BYTECODE_SUFFIXES),
+        )
+        self.root, self.unreadable = root, unreadable
+
+    def find_spec(self, fullname: str, target: types.ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        spec = super().find_spec(fullname, target)
+        if spec is not None and spec.origin is not None and spec.has_location:
+            relative = Path(os.path.relpath(spec.origin, self.root)).as_posix()
+            if relative in self.unreadable:
+                spec.loader = _Unreadable(f"{TASK_ROOT}/{relative}")
+        return spec
+
+
+def _package_path_hook(path: str) -> importlib.abc.PathEntryFinder:
+    """``sys.path_hooks`` entry: a zip package's folders get :class:`_PackageFinder`, others the next hook."""
+    for root, unreadable in _UNREADABLE.items():
+        if path == root or path.startswith(root + os.sep):
+            return _PackageFinder(path, root, unreadable)
+    raise ImportError("not a folder of a zip package with unreadable files")
+
+
+def _forget(root: str) -> None:
+    _UNREADABLE.pop(root, None)
+    for path in [p for p in sys.path_importer_cache if p == root or p.startswith(root + os.sep)]:
+        del sys.path_importer_cache[path]
 
 
 def take_private_modules(before: set[str], root: str) -> dict[str, types.ModuleType]:

@@ -88,11 +88,15 @@ def write_package(folder: Path, files: dict[str, str]) -> Path:
     return folder
 
 
-def zip_bytes(files: dict[str, str]) -> bytes:
+def zip_bytes(files: dict[str, str], modes: dict[str, int] | None = None, system: int = 3) -> bytes:
+    """A package of ``files``, each ``644`` unless ``modes`` says otherwise, made on Unix (``system`` 3)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text in files.items():
-            archive.writestr(name, text)
+            info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            info.create_system = system
+            info.external_attr = 0 if system != 3 else (0o100000 | (modes or {}).get(name, 0o644)) << 16
+            archive.writestr(info, text)
     return buffer.getvalue()
 
 
@@ -197,6 +201,51 @@ def test_from_zip_reads_a_file_path(tmp_path: Path) -> None:
     path.write_bytes(zip_bytes({"app.py": "def handler(event, context):\n    return 42\n"}))
     aws = service()
     aws.create_function("f", ll.Code.from_zip(path), handler="app.handler")
+    assert invoke(aws, "f")[1] == 42
+
+
+def test_a_module_not_world_readable_fails_init_with_permission_denied() -> None:
+    # AWS's runtime user does not own the files: a 600 file cannot be read. Python raises PermissionError,
+    # which the runtime reports as it is (only ImportError becomes Runtime.ImportModuleError).
+    aws = service()
+    for name, modes in (("handler", {"app.py": 0o600}), ("helper", {"helper.py": 0o640})):
+        package = zip_bytes({"app.py": HELPER_APP, "helper.py": HELPER}, modes)
+        aws.create_function(name, ll.Code.from_zip(package), handler="app.handler")
+        response, payload = invoke(aws, name)
+        path = next(iter(modes))
+        assert response["FunctionError"] == "Unhandled"
+        assert (payload["errorType"], payload["errorMessage"]) == (
+            "PermissionError",
+            f"[Errno 13] Permission denied: '/var/task/{path}'",
+        )
+    assert "app" not in sys.modules and "helper" not in sys.modules
+
+
+def test_python_zipfile_writestr_with_a_name_stores_600_which_lambda_cannot_read() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("pkg/__init__.py", "")
+        archive.writestr("pkg/prices.py", "VAT = 0.08\n")
+    package = zip_bytes({"app.py": "def handler(event, context):\n    import pkg.prices\n    return 1\n"})
+    merged = io.BytesIO(package)
+    with zipfile.ZipFile(merged, "a") as archive, zipfile.ZipFile(buffer) as quick:
+        for info in quick.infolist():
+            archive.writestr(info, quick.read(info))
+    aws = service()
+    aws.create_function("f", ll.Code.from_zip(merged.getvalue()), handler="app.handler")
+    _, payload = invoke(aws, "f")  # INIT passes; the handler's own import fails, in a package folder
+    assert (payload["errorType"], payload["errorMessage"]) == (
+        "PermissionError",
+        "[Errno 13] Permission denied: '/var/task/pkg/__init__.py'",
+    )
+
+
+@pytest.mark.parametrize(("modes", "system"), [({"app.py": 0o444}, 3), ({"app.py": 0o604}, 3), ({}, 0)])
+def test_world_readable_or_windows_made_modules_load(modes: dict[str, int], system: int) -> None:
+    # Read-only for everyone is enough; an entry made on Windows (create_system 0) has no Unix mode.
+    package = zip_bytes({"app.py": "def handler(event, context):\n    return 42\n"}, modes, system)
+    aws = service()
+    aws.create_function("f", ll.Code.from_zip(package), handler="app.handler")
     assert invoke(aws, "f")[1] == 42
 
 
