@@ -44,6 +44,7 @@ from .errors import (
 )
 from .function import DurationModel, Function
 from .invoke import DRY_RUN, EVENT, REAL_TIME_LIMIT_S, REQUEST_RESPONSE, Engine, InvocationResult
+from .lifecycle import EnvironmentLog
 from .logs import CloudWatchLogs
 from .mappings import parameters as mapping_parameters
 from .metrics import Recorder
@@ -54,6 +55,7 @@ from .runtime import _current
 from .sim import DEFAULT_EPOCH, SEMINAR_EPOCH, Simulation
 from .sqs import SQSEventSourceMapping, SQSQueue
 from .streams import Stream, StreamEventSourceMapping
+from .table import Table, pandas
 from .versions import FUNCTION_NAME
 
 
@@ -119,6 +121,7 @@ class Lambda(Deployment, Provisioning):
         self.recorder = Recorder(keep_records)
         self.logs = CloudWatchLogs() if logs else None
         self.engine = Engine(self.sim, self.quotas, self.concurrency, self.recorder, self.logs, region)
+        self.engine.environment_log = EnvironmentLog(self.sim) if keep_records else None
         self.engine.real_time_limit_s = real_time_limit_s
         if cpu_time is not False:
             if cpu_time is True:
@@ -399,6 +402,21 @@ class Lambda(Deployment, Provisioning):
         """Every request's record as a DataFrame, or a :class:`~lambdalab.table.Table` of the same columns and
         values without pandas (see :mod:`lambdalab.metrics`)."""
         return self.recorder.requests()
+
+    def environments(self) -> Any:
+        """Every execution environment created so far, one row each in order of creation: ``function``,
+        ``version``, ``environment`` (its id), ``log_stream``, ``provisioned``, ``created``, ``init_start``,
+        ``init_end``, ``shut_down`` (virtual seconds; None while it lives or before its INIT), ``reason`` (why it
+        was shut down: :data:`lambdalab.lifecycle.SHUTDOWN_REASONS`) and ``invocations`` served. A DataFrame, or a
+        :class:`~lambdalab.table.Table` of the same columns and values without pandas (where a DataFrame may show
+        NaN for None). Needs ``keep_records=True``. Lambda itself shows environments only through their log streams
+        (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html)."""
+        log = self.engine.environment_log
+        if log is None:
+            raise RuntimeError("records were not kept: create the simulation with keep_records=True")
+        pd = pandas()
+        columns = log.columns()
+        return Table(columns) if pd is None else pd.DataFrame(columns, columns=list(log.COLUMNS))
 
     def metrics(self, period: float = 60.0) -> Any:
         """CloudWatch-style metrics per period (a DataFrame, or a :class:`~lambdalab.table.Table`)."""

@@ -99,6 +99,7 @@ def test_an_invocation_writes_start_end_and_report_in_aws_form() -> None:
     first, second = call(aws), call(aws)
     lines = messages(aws)
     assert lines == [
+        logfmt.init_start_line("python3.14", "us-east-1"),  # today: every INIT logs its runtime version first
         logfmt.start_line(first.request_id),
         logfmt.end_line(first.request_id),
         logfmt.report_line(first.request_id, 0.0, 250, 256, 56, 250.0),  # today: INIT billed, 1 ms units
@@ -111,7 +112,36 @@ def test_an_invocation_writes_start_end_and_report_in_aws_form() -> None:
         r"Max Memory Used: \d+ MB\tInit Duration: \d+\.\d\d ms\t"
     )
     assert shape.fullmatch(fixture("report_line_cold_start")["line"])
-    assert shape.fullmatch(lines[2])
+    assert shape.fullmatch(lines[3])
+
+
+def test_init_start_is_in_aws_form_today_only_and_not_in_the_tail() -> None:
+    """https://docs.aws.amazon.com/lambda/latest/dg/runtime-management-identify.html: INIT_START with the runtime
+    version and its ARN, tab-separated as in real log events, in CloudWatch Logs but not in the console."""
+    shape = re.compile(
+        r"INIT_START Runtime Version: python:3\.14\.v\d+\tRuntime Version ARN: "
+        r"arn:aws:lambda:eu-west-2::runtime:[0-9a-f]{64}"
+    )
+    line = logfmt.init_start_line("python3.14", "eu-west-2")
+    assert shape.fullmatch(line) and line == logfmt.init_start_line("python3.14", "eu-west-2")
+    assert logfmt.runtime_version("nodejs24.x").startswith("nodejs:24.v")
+    assert logfmt.runtime_version("provided.al2023").startswith("provided:al2023.v")
+    today = ll.Lambda(ll.Simulation(seed=1), region="eu-west-2", cold_start=exact_cold_start(0.25))
+    today.create_function(
+        "f",
+        ll.Code.from_source("print('loading')\ndef handler(e, c):\n    return 1\n", "app.py"),
+        handler="app.handler",
+    )
+    response = today.invoke(FunctionName="f", LogType="Tail")
+    text = today.log_group("f").text().splitlines()
+    assert shape.fullmatch(text[0]) and text[1] == "loading" and text[2].startswith("START RequestId: ")
+    assert "INIT_START" not in base64.b64decode(response["LogResult"]).decode()
+    today.invoke(FunctionName="f")  # warm: no INIT, no INIT_START
+    assert sum(line.startswith("INIT_START") for line in today.log_group("f").text().splitlines()) == 1
+    seminar = service("2019")
+    seminar.create_function("f", lambda event, context: None, runtime="python3.7")
+    call(seminar)
+    assert not any(line.startswith("INIT_START") for line in messages(seminar))
 
 
 def test_a_timeout_writes_the_timeout_line_after_the_report() -> None:
@@ -140,7 +170,7 @@ def test_log_group_has_one_stream_per_environment() -> None:
         assert name.startswith("2026/01/01/[$LATEST]")
         starts = [e.message for e in stream.events if e.message.startswith("START ")]
         assert 1 <= len(starts) <= 2
-    assert sum(len(s.events) for s in group.streams.values()) == 9  # 3 requests x START, END, REPORT
+    assert sum(len(s.events) for s in group.streams.values()) == 11  # 2 INIT_START, 3 x (START, END, REPORT)
 
 
 def test_stream_names_follow_the_simulated_date() -> None:
@@ -207,7 +237,7 @@ def test_logging_and_error_lines_match_the_runtimes() -> None:
     sample = fixture("unhandled_exception_keyerror")
     aws, result = keyerror_run()
     real_id = sample["payload"]["requestId"]
-    lines = messages(aws)
+    lines = messages(aws)[1:]  # after INIT_START
     assert lines[1] == sample["log_lines"]["warning"].replace(real_id, result.request_id)
     error = next(line for line in lines if line.startswith("[ERROR]"))
     assert error.split("\n")[:2] == sample["log_lines"]["error_head"]
@@ -223,4 +253,5 @@ def test_init_error_payload_has_the_runtime_shape() -> None:
     assert list(payload) == list(sample["payload"])
     for key in ("errorMessage", "errorType", "stackTrace"):
         assert payload[key] == sample["payload"][key]
-    assert messages(aws)[0] == f"[ERROR] Runtime.ImportModuleError: {sample['payload']['errorMessage']}"
+    assert messages(aws)[0].startswith("INIT_START ")  # a failed INIT started all the same
+    assert messages(aws)[1] == f"[ERROR] Runtime.ImportModuleError: {sample['payload']['errorMessage']}"
