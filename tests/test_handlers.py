@@ -298,7 +298,7 @@ def test_stdout_and_the_root_handler_are_set_up_once_per_process(root_logger: lo
     create(aws, INIT_LOGGING)
     results = [call(aws, event={"n": n}) for n in (1, 2, 3)]
     assert [r.cold for r in results] == [True, False, False]
-    lines = [line for line in messages(aws) if not line.startswith(("START", "END", "REPORT"))]
+    lines = [line for line in messages(aws) if not line.startswith(("INIT_START", "START", "END", "REPORT"))]
     assert lines[0] == "printed at INIT"
     rid = results[2].request_id
     assert lines[-3:] == [

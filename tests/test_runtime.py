@@ -273,7 +273,7 @@ def test_print_and_logging_reach_the_log_group_in_the_runtime_format(root_logger
     create(aws, LOGGING)
     result = call(aws)
     rid = result.request_id
-    lines = messages(aws)
+    lines = messages(aws)[1:]  # after INIT_START
     assert lines[0] == f"START RequestId: {rid} Version: $LATEST"
     assert lines[1:4] == [
         "hello from print",
@@ -305,7 +305,7 @@ def test_handler_output_does_not_reach_the_host_stdout(capsys: pytest.CaptureFix
     assert sys.stdout is before
     captured = capsys.readouterr()
     assert "to the log" not in captured.out and "err" not in captured.err
-    assert messages(aws)[1:3] == ["to the log", "err"]
+    assert messages(aws)[2:4] == ["to the log", "err"]  # after INIT_START and START
 
 
 # -- failures ------------------------------------------------------------------------------------------
