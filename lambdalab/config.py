@@ -15,7 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from .errors import InvalidParameterValueException, check_whole_range, constraint_error
+from .errors import (
+    InvalidParameterValueException,
+    ParamValidationError,
+    check_whole_range,
+    constraint_error,
+    unknown_parameter,
+)
 from .pricing import Architecture
 from .quotas import RESERVED_ENV_VARS, Era, Quotas
 
@@ -204,8 +210,44 @@ def with_defaults(config: FunctionConfig, quotas: Quotas) -> FunctionConfig:
     return config if config.runtime is not None else replace(config, runtime=DEFAULT_RUNTIME[quotas.era])
 
 
+CREATE_FUNCTION_2019 = (
+    *("FunctionName", "Runtime", "Role", "Handler", "Code", "Description", "Timeout", "MemorySize", "Publish"),
+    *("VpcConfig", "DeadLetterConfig", "Environment", "KMSKeyArn", "TracingConfig", "Tags", "Layers"),
+)
+"""CreateFunction's parameters in the SDK of November 2019, in the model's order (botocore 1.13.20, 19 November
+2019: ``CreateFunctionRequest`` in ``botocore/data/lambda/2015-03-31/service-2.json``, https://github.com/boto/botocore)."""
+LATER_FIELDS = {
+    "architecture": ("Architectures", Architecture.X86_64, "came on 29 September 2021 (arm64, Graviton2)"),
+    "ephemeral_storage": ("EphemeralStorage", 512, "came on 24 March 2022 (/tmp was 512 MB until then)"),
+}
+"""The fields whose CreateFunction parameter the 2019 SDK did not have: its name, the one value every 2019 function
+had, and when it came (the botocore release that added it: 1.21.51 and 1.24.26;
+https://aws.amazon.com/blogs/aws/aws-lambda-functions-powered-by-aws-graviton2-processor-run-your-functions-on-arm-and-get-up-to-34-better-price-performance/,
+https://aws.amazon.com/blogs/aws/aws-lambda-now-supports-up-to-10-gb-ephemeral-storage/)."""
+
+
+def check_era_parameters(config: FunctionConfig, era: Era) -> None:
+    """In 2019, a field whose API parameter came later (:data:`LATER_FIELDS`) set to anything but the one value of
+    the time is refused as the 2019 SDK refused the unknown parameter, before sending anything: botocore's
+    ``ParamValidationError`` ``Unknown parameter in input: "EphemeralStorage", must be one of: FunctionName, ...``
+    (one line per parameter), with when it came as lambdalab's hint. A :class:`FunctionConfig` cannot tell a
+    field left at its default from one given it: the default counts as left out. Other later parameters
+    (``PackageType``/``ImageConfig``, December 2020; ``SnapStart``, November 2022; ``LoggingConfig``, November
+    2023) are not fields: ``FunctionConfig`` refuses them as unknown keywords."""
+    if era is not Era.SEMINAR_2019:
+        return
+    later = [(name, when) for key, (name, default, when) in LATER_FIELDS.items() if getattr(config, key) != default]
+    if later:
+        raise ParamValidationError(
+            "\n".join(unknown_parameter(name, CREATE_FUNCTION_2019) for name, _ in later),
+            hint=" ".join(f"{name} {when}." for name, when in later) + " Leave it out in 2019, or use era='today'.",
+        )
+
+
 def validate(config: FunctionConfig, quotas: Quotas) -> None:
-    """Raise the Lambda API's error for the first invalid value in ``config``."""
+    """Raise the Lambda API's error for the first invalid value in ``config`` (first the SDK's own check of
+    the era's parameters, :func:`check_era_parameters`)."""
+    check_era_parameters(config, quotas.era)
     if not isinstance(config.function_name, str) or not _NAME.fullmatch(config.function_name):
         raise constraint_error(
             config.function_name,
@@ -216,13 +258,11 @@ def validate(config: FunctionConfig, quotas: Quotas) -> None:
     if not config.handler or re.search(r"\s", config.handler) or len(config.handler) > 128:
         raise constraint_error(config.handler, "handler", "Member must satisfy regular expression pattern: [^\\s]+")
     try:
-        arch = Architecture(config.architecture)
+        Architecture(config.architecture)
     except ValueError:
         raise constraint_error(
             config.architecture, "architectures", "Member must satisfy enum value set: [x86_64, arm64]"
         ) from None
-    if arch is Architecture.ARM64 and quotas.era is Era.SEMINAR_2019:
-        raise InvalidParameterValueException("arm64 is not available in 2019: Graviton2 came to Lambda in Sep 2021.")
     quotas.check_memory(config.memory_size)
     _check_timeout(config.timeout, quotas)
     _check_storage(config.ephemeral_storage, quotas)
