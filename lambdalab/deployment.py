@@ -14,9 +14,17 @@ from typing import Any
 
 from .code import Code
 from .config import VpcConfig, validate
-from .errors import InvalidParameterValueException, LambdaError, ResourceConflictException, ResourceNotFoundException
+from .errors import (
+    InvalidParameterValueException,
+    LambdaError,
+    ParamValidationError,
+    ResourceConflictException,
+    ResourceNotFoundException,
+    unknown_parameter,
+)
 from .function import Function
 from .names import FunctionNames
+from .quotas import Era
 from .versions import LATEST, make_alias
 
 
@@ -71,18 +79,25 @@ class Deployment(FunctionNames):
         ``Timeout``, ``Environment={"Variables": {...}}``, ``Handler``, ``Runtime``, ``Role``, ``Description``,
         ``VpcConfig={"SubnetIds": [...], "SecurityGroupIds": [...]}``, ``EphemeralStorage={"Size": MB}``,
         ``DeadLetterConfig={"TargetArn": <SQS queue or SNS topic>}``. Checked as ``CreateFunction`` checks
-        them; nothing changes if one is refused. It applies at once (AWS answers ``LastUpdateStatus:
+        them; nothing changes if one is refused. A parameter the era's SDK does not know (``EphemeralStorage``
+        in 2019, a misspelt one in any era) is botocore's ``ParamValidationError`` (``Unknown parameter in
+        input: ..., must be one of: ...``: :data:`UPDATE_FUNCTION_CONFIGURATION`), raised before anything is
+        sent. It applies at once (AWS answers ``LastUpdateStatus:
         InProgress`` for a few seconds first). The new configuration gets new execution environments, as
         on AWS: idle ones of the old configuration shut down now, busy ones when their request ends
         (https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html). Published
         versions keep theirs."""
+        sdk = UPDATE_FUNCTION_CONFIGURATION[self.era]
+        unknown = [key for key in settings if key not in sdk]
+        if unknown:  # the SDK's check, before anything is sent
+            raise ParamValidationError("\n".join(unknown_parameter(key, sdk) for key in unknown))
         fn = self._unqualified(FunctionName, "UpdateFunctionConfiguration")
-        unknown = sorted(set(settings) - _CONFIG_FIELDS.keys() - {"Description", "DeadLetterConfig"})
-        if unknown:
-            raise InvalidParameterValueException(
-                f"Unknown parameter {', '.join(unknown)}: UpdateFunctionConfiguration takes "
-                f"{', '.join(sorted([*_CONFIG_FIELDS, 'Description', 'DeadLetterConfig']))}."
-            )
+        for key in settings:
+            if key not in _UPDATABLE:
+                raise InvalidParameterValueException(
+                    f"lambdalab does not model {key}.",
+                    hint=f"Leave {key} out: lambdalab takes {', '.join(_UPDATABLE)}.",
+                )
         changes = {
             _CONFIG_FIELDS[key]: _config_value(key, value) for key, value in settings.items() if key in _CONFIG_FIELDS
         }
@@ -237,6 +252,24 @@ class Deployment(FunctionNames):
         return answer
 
 
+UPDATE_FUNCTION_CONFIGURATION = {
+    Era.SEMINAR_2019: (
+        *("FunctionName", "Role", "Handler", "Description", "Timeout", "MemorySize", "VpcConfig", "Environment"),
+        *("Runtime", "DeadLetterConfig", "KMSKeyArn", "TracingConfig", "RevisionId", "Layers"),
+    ),
+    Era.TODAY: (
+        *("FunctionName", "Role", "Handler", "Description", "Timeout", "MemorySize", "VpcConfig", "Environment"),
+        *("Runtime", "DeadLetterConfig", "KMSKeyArn", "TracingConfig", "RevisionId", "Layers", "FileSystemConfigs"),
+        *("ImageConfig", "EphemeralStorage", "SnapStart", "LoggingConfig", "CapacityProviderConfig", "DurableConfig"),
+    ),
+}
+"""UpdateFunctionConfiguration's parameters in each era's SDK, in the model's order: botocore 1.13.20 (19 November
+2019) and 1.43.67 (August 2026), ``UpdateFunctionConfigurationRequest`` in
+``botocore/data/lambda/2015-03-31/service-2.json`` (https://github.com/boto/botocore). Added since 2019, with the
+botocore release: ``FileSystemConfigs`` (June 2020, 1.17.4), ``ImageConfig`` (December 2020, 1.19.27),
+``EphemeralStorage`` (March 2022, 1.24.26), ``SnapStart`` (November 2022, 1.29.18), ``LoggingConfig`` (November
+2023, 1.32.2), ``CapacityProviderConfig`` and ``DurableConfig`` (December 2025, 1.41.6 and 1.42.1)."""
+
 _CONFIG_FIELDS = {
     "MemorySize": "memory_size",
     "Timeout": "timeout",
@@ -248,6 +281,8 @@ _CONFIG_FIELDS = {
     "EphemeralStorage": "ephemeral_storage",
 }
 """``UpdateFunctionConfiguration``'s parameters that change the function's configuration, and their fields."""
+_UPDATABLE = (*_CONFIG_FIELDS, "Description", "DeadLetterConfig")
+"""The ``UpdateFunctionConfiguration`` parameters that lambdalab models."""
 
 
 def _config_value(key: str, value: Any) -> Any:

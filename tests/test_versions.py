@@ -216,7 +216,7 @@ def test_a_refused_configuration_changes_nothing() -> None:
         ({"Timeout": 901}, ll.ValidationException),
         ({"MemorySize": 512, "Environment": {"Variables": {"AWS_REGION": "x"}}}, ll.InvalidParameterValueException),
         ({"EphemeralStorage": {"Size": 20_000}}, ll.ValidationException),
-        ({"Memory": 512}, ll.InvalidParameterValueException),
+        ({"Memory": 512}, ll.ParamValidationError),  # botocore: Unknown parameter in input
         ({"Environment": {"GREETING": "hi"}}, ll.InvalidParameterValueException),
     ):
         with pytest.raises(error):
