@@ -5,15 +5,52 @@ The API (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapp
 set of parameters for every poll-based source, but each source accepts only some of them: AWS answers
 a parameter of another source with ``InvalidParameterValueException`` (``Unsupported
 ParallelizationFactor parameter for given event source mapping type``; ``StartingPosition is not valid
-for SQS event sources.``), never a crash. Some parameters came after 2019:
+for SQS event sources.``), never a crash.
 
-- SQS batches above 10 and SQS batching windows: November 2020
-  (https://aws.amazon.com/about-aws/whats-new/2020/11/aws-lambda-now-supports-batch-windows-of-up-to-5-minutes-for-functions/);
-  before, ``Maximum batch size must be between 1 and 10 inclusive``;
-- ``FunctionResponseTypes=["ReportBatchItemFailures"]`` (partial batch response): November 2021, for
-  SQS (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html) and for Kinesis and
-  DynamoDB Streams (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html);
-- the stream error-handling settings: November 2019 (see :mod:`lambdalab.streams`).
+``StartingPosition`` is required for a stream ("Required if the event source is a stream"): without it
+AWS answers ``InvalidParameterValueException: 1 validation error detected: Value null at
+'startingPosition' failed to satisfy constraint: Member must not be null.``; an unknown value is a
+``ValidationException`` (``... Member must satisfy enum value set: [LATEST, AT_TIMESTAMP,
+TRIM_HORIZON]``), and ``AT_TIMESTAMP`` on a DynamoDB stream ``InvalidParameterValueException:
+Unsupported starting position for arn type: <stream ARN>`` (AWS's answers as recorded against AWS by
+LocalStack's validated snapshot tests, ``tests/aws/services/lambda_/test_lambda_api.snapshot.json``,
+``test_create_event_source_validation``, 2025). ``AT_TIMESTAMP`` without ``StartingPositionTimestamp`` is
+``InvalidParameterValueException: Need to specify a timestamp`` (quoted from AWS in 2019:
+https://github.com/awsdocs/aws-cloudformation-user-guide/pull/334).
+
+**Parameters that came later.** boto3 checks a request against its copy of the API model before
+sending it, so a parameter that the SDK of the time did not know never reached AWS: botocore raised
+``ParamValidationError`` (``Parameter validation failed:`` / ``Unknown parameter in input:
+"FunctionResponseTypes", must be one of: EventSourceArn, FunctionName, ...``;
+:class:`lambdalab.errors.ParamValidationError`). The 2019 preset is the SDK of November 2019 (botocore
+1.13.20, as :mod:`lambdalab.config`; the list was the same from 1.12.218, 29 August, to 1.13.25, 22 November
+2019: ``EventSourceArn, FunctionName, Enabled, BatchSize, MaximumBatchingWindowInSeconds, StartingPosition,
+StartingPositionTimestamp``;
+``botocore/data/lambda/2015-03-31/service-2.json``, https://github.com/boto/botocore). What came after,
+with the botocore release that added it:
+
+- ``ParallelizationFactor`` and the stream error-handling settings ``MaximumRetryAttempts``,
+  ``MaximumRecordAgeInSeconds``, ``BisectBatchOnFunctionError``, ``DestinationConfig``: 25 November 2019
+  (botocore 1.13.26;
+  https://aws.amazon.com/about-aws/whats-new/2019/11/aws-lambda-supports-parallelization-factor-for-kinesis-and-dynamodb-event-sources/,
+  https://aws.amazon.com/about-aws/whats-new/2019/11/aws-lambda-supports-failure-handling-features-for-kinesis-and-dynamodb-event-sources/);
+- ``FunctionResponseTypes`` and ``TumblingWindowInSeconds``: 15 December 2020 (botocore 1.19.36), for
+  Kinesis and DynamoDB Streams (custom checkpoints:
+  https://aws.amazon.com/blogs/compute/optimizing-batch-processing-with-custom-checkpoints-in-aws-lambda/);
+  ``ReportBatchItemFailures`` for SQS followed in November 2021
+  (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html);
+- ``FilterCriteria``: 23 November 2021 (botocore 1.23.11); ``ScalingConfig``: 12 January 2023 (botocore
+  1.29.48; https://aws.amazon.com/blogs/compute/introducing-maximum-concurrency-of-aws-lambda-functions-when-using-amazon-sqs-as-an-event-source/).
+
+A parameter that the 2019 SDK knew but whose allowed values changed keeps AWS's answer of the time:
+SQS batches above 10 and SQS batching windows came in November 2020
+(https://aws.amazon.com/about-aws/whats-new/2020/11/aws-lambda-now-supports-batch-windows-of-up-to-5-minutes-for-functions/);
+before, ``Maximum batch size must be between 1 and 10 inclusive``. Today's preset checks names against
+today's model (botocore 1.43): a misspelt parameter is the same ``ParamValidationError``.
+
+SQS ``ScalingConfig={"MaximumConcurrency": 2-1000}`` (January 2023,
+https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html) caps the concurrent invocations
+of that one mapping; ``{}`` removes the cap.
 
 A mapping polls while it is ``Enabled`` (``Enabled=False`` at creation, or
 :meth:`lambdalab.service.Lambda.update_event_source_mapping`), and starts at creation: an SQS mapping
@@ -34,15 +71,37 @@ Lambda polls the queue with long polling).
 >>> aws.create_event_source_mapping(EventSourceArn=queue.arn, FunctionName="consumer", ParallelizationFactor=2)
 Traceback (most recent call last):
 lambdalab.errors.InvalidParameterValueException: InvalidParameterValueException: Unsupported ParallelizationFactor ...
+
+The 2019 SDK did not know the later parameters:
+
+>>> old = ll.Lambda(ll.Simulation(seed=1), era="2019")
+>>> _ = old.create_function("consumer", lambda event, context: None, runtime="python3.7")
+>>> try:
+...     old.create_event_source_mapping(
+...         EventSourceArn=old.create_queue("orders").arn, FunctionName="consumer", ScalingConfig={}
+...     )
+... except ll.ParamValidationError as error:
+...     print(error)
+Parameter validation failed:
+Unknown parameter in input: "ScalingConfig", must be one of: EventSourceArn, FunctionName, Enabled, ...
 """
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Callable, Collection
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import InvalidParameterValueException, check_whole_range, constraint_error
+from .errors import (
+    InvalidParameterValueException,
+    ParamValidationError,
+    check_whole_range,
+    constraint_error,
+    invalid_type,
+    unknown_parameter,
+)
 from .quotas import Era
 
 if TYPE_CHECKING:
@@ -79,6 +138,82 @@ class Service(Protocol):
     ) -> None: ...
 
 
+SDK_PARAMETERS: dict[Era, tuple[str, ...]] = {
+    Era.SEMINAR_2019: (
+        "EventSourceArn",
+        "FunctionName",
+        "Enabled",
+        "BatchSize",
+        "MaximumBatchingWindowInSeconds",
+        "StartingPosition",
+        "StartingPositionTimestamp",
+    ),
+    Era.TODAY: (
+        "EventSourceArn",
+        "FunctionName",
+        "Enabled",
+        "BatchSize",
+        "FilterCriteria",
+        "KMSKeyArn",
+        "MetricsConfig",
+        "LoggingConfig",
+        "ScalingConfig",
+        "MaximumBatchingWindowInSeconds",
+        "ParallelizationFactor",
+        "StartingPosition",
+        "StartingPositionTimestamp",
+        "DestinationConfig",
+        "MaximumRecordAgeInSeconds",
+        "BisectBatchOnFunctionError",
+        "MaximumRetryAttempts",
+        "Tags",
+        "TumblingWindowInSeconds",
+        "Topics",
+        "Queues",
+        "SourceAccessConfigurations",
+        "SelfManagedEventSource",
+        "FunctionResponseTypes",
+        "AmazonManagedKafkaEventSourceConfig",
+        "SelfManagedKafkaEventSourceConfig",
+        "DocumentDBEventSourceConfig",
+        "ProvisionedPollerConfig",
+    ),
+}
+"""CreateEventSourceMapping's parameters in the SDK of each era, in the model's order (botocore's
+``CreateEventSourceMappingRequest``: 1.13.20 for 2019, 1.43.67 for today), as botocore lists
+them after ``must be one of:``."""
+STREAM_SETTINGS_HINT = (
+    "ParallelizationFactor and the stream error-handling settings (MaximumRetryAttempts, "
+    "MaximumRecordAgeInSeconds, BisectBatchOnFunctionError, DestinationConfig) came on 25 November 2019 "
+    "(era='today'); in 2019 a stream mapping read one batch per shard at a time and retried a failing "
+    "batch until its records expired."
+)
+PARTIAL_HINT = (
+    "Partial batch responses (FunctionResponseTypes=['ReportBatchItemFailures']) came in December 2020 for "
+    "Kinesis and DynamoDB Streams and in November 2021 for SQS (era='today'); in 2019 a batch succeeded or "
+    "failed as a whole."
+)
+LATER_HINTS = {
+    **dict.fromkeys(
+        (
+            "ParallelizationFactor",
+            "MaximumRetryAttempts",
+            "MaximumRecordAgeInSeconds",
+            "BisectBatchOnFunctionError",
+            "DestinationConfig",
+        ),
+        STREAM_SETTINGS_HINT,
+    ),
+    "FunctionResponseTypes": PARTIAL_HINT,
+    "TumblingWindowInSeconds": "Tumbling windows (TumblingWindowInSeconds) came in December 2020.",
+    "FilterCriteria": "Event filtering (FilterCriteria) came in November 2021.",
+    "ScalingConfig": (
+        "ScalingConfig (an SQS mapping's maximum concurrency) came in January 2023 (era='today'); in 2019 only "
+        "the function's reserved concurrency limited an SQS mapping."
+    ),
+}
+"""lambdalab's note for a parameter that the 2019 SDK did not know yet: when it came, and what 2019 did."""
+
 COMMON = {
     "BatchSize": "batch_size",
     "MaximumBatchingWindowInSeconds": "maximum_batching_window_s",
@@ -88,6 +223,7 @@ COMMON = {
 """Parameters of every poll-based source, and the mapping's keyword for each."""
 STREAM_ONLY = {
     "StartingPosition": "starting_position",
+    "StartingPositionTimestamp": "starting_position_timestamp",
     "ParallelizationFactor": "parallelization_factor",
     "MaximumRetryAttempts": "maximum_retry_attempts",
     "MaximumRecordAgeInSeconds": "maximum_record_age_s",
@@ -95,20 +231,18 @@ STREAM_ONLY = {
     "DestinationConfig": "on_failure",
 }
 """Kinesis and DynamoDB Streams only (https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html)."""
-OTHER_STREAM = ("StartingPositionTimestamp", "TumblingWindowInSeconds")
+OTHER_STREAM = ("TumblingWindowInSeconds",)
 """Stream parameters that lambdalab does not model."""
-SQS_ONLY = ("ScalingConfig",)
-"""SQS only (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html); not modelled."""
-STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST")
-"""Where a stream mapping starts: the oldest record kept, or records put from now on (``AT_TIMESTAMP``,
-with ``StartingPositionTimestamp``, is not modelled)."""
+SQS_ONLY = {"ScalingConfig": "maximum_concurrency"}
+"""SQS only (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html)."""
+STARTING_POSITIONS = ("LATEST", "AT_TIMESTAMP", "TRIM_HORIZON")
+"""Where a stream mapping starts: records put from now on, the first record put at or after
+``StartingPositionTimestamp`` (Kinesis only), or the oldest record kept; in the order of AWS's message."""
+TIMESTAMP_TYPES = "<class 'datetime.datetime'>, timestamp-string"
+"""The valid types botocore names for a timestamp parameter (``ParamValidator._validate_timestamp``)."""
 SQS_WINDOW_HINT = (
     "SQS batches above 10 messages and SQS batching windows came in November 2020 (era='today'); "
     "in 2019 an SQS mapping read 1-10 messages at a time, as soon as they were there."
-)
-PARTIAL_HINT = (
-    "Partial batch responses (FunctionResponseTypes=['ReportBatchItemFailures']) came in November 2021 "
-    "(era='today'); in 2019 a batch succeeded or failed as a whole."
 )
 
 
@@ -117,9 +251,25 @@ def unsupported(name: str) -> InvalidParameterValueException:
     return InvalidParameterValueException(f"Unsupported {name} parameter for given event source mapping type")
 
 
+def check_sdk(settings: dict[str, Any], era: Era) -> None:
+    """What boto3 does before sending the request: every parameter must be in the era's SDK model, else
+    botocore's :class:`ParamValidationError` names each unknown one and lists the known ones."""
+    known = SDK_PARAMETERS[era]
+    unknown = [key for key in settings if key not in known]
+    if unknown:
+        hints = dict.fromkeys(LATER_HINTS[key] for key in unknown if key in LATER_HINTS and era is Era.SEMINAR_2019)
+        later = [key for key in unknown if key in SDK_PARAMETERS[Era.TODAY] and key not in LATER_HINTS]
+        if later and era is Era.SEMINAR_2019:
+            hints[f"{', '.join(later)}: not in the SDK of 2019 (era='today' has it)."] = None
+        raise ParamValidationError(
+            "\n".join(unknown_parameter(key, known) for key in unknown), hint=" ".join(hints) or None
+        )
+
+
 def parameters(kind: str, settings: dict[str, Any], era: Era, target: Callable[[str], Target]) -> dict[str, Any]:
     """Check CreateEventSourceMapping's parameters for a source of ``kind`` (``sqs``, ``kinesis`` or
-    ``dynamodb``) as the API does; return the mapping's keyword arguments."""
+    ``dynamodb``) as boto3 and the API do; return the mapping's keyword arguments."""
+    check_sdk(settings, era)
     stream = kind != "sqs"
     kwargs: dict[str, Any] = {}
     for key, value in settings.items():
@@ -127,43 +277,113 @@ def parameters(kind: str, settings: dict[str, Any], era: Era, target: Callable[[
             kwargs[COMMON[key]] = value
         elif key in STREAM_ONLY and stream:
             kwargs[STREAM_ONLY[key]] = value
+        elif key in SQS_ONLY and not stream:
+            kwargs[SQS_ONLY[key]] = value
         elif key == "StartingPosition":
             raise InvalidParameterValueException("StartingPosition is not valid for SQS event sources.")
-        elif key in STREAM_ONLY or (key in SQS_ONLY and stream) or (key in OTHER_STREAM and not stream):
+        elif key in STREAM_ONLY or key in SQS_ONLY or (key in OTHER_STREAM and not stream):
             raise unsupported(key)
-        elif key in SQS_ONLY or key in OTHER_STREAM:
+        else:
             raise InvalidParameterValueException(
                 f"lambdalab does not model {key}.", hint=f"Leave {key} out: lambdalab polls without it."
             )
-        else:
-            raise InvalidParameterValueException(f"Unknown or unsupported event source mapping setting {key}")
     if "report_batch_item_failures" in kwargs:
-        kwargs["report_batch_item_failures"] = _response_types(kwargs["report_batch_item_failures"], era)
+        kwargs["report_batch_item_failures"] = _response_types(kwargs["report_batch_item_failures"])
     if "on_failure" in kwargs:
         kwargs["on_failure"] = _on_failure(kwargs["on_failure"], target)
     enabled = kwargs.get("enabled", True)
     if not isinstance(enabled, bool):
         raise InvalidParameterValueException(f"Enabled must be true or false, not {enabled!r}.")
     if stream:
-        position = kwargs.get("starting_position", "LATEST")
-        if position not in STARTING_POSITIONS:
-            raise constraint_error(
-                position, "startingPosition", "Member must satisfy enum value set: [TRIM_HORIZON, LATEST]"
-            )
+        _starting_position(kwargs)
     else:
         _check_sqs_batching(kwargs, era)
+        if "maximum_concurrency" in kwargs:
+            kwargs["maximum_concurrency"] = _scaling_config(kwargs["maximum_concurrency"])
     return kwargs
 
 
-def _response_types(value: Any, era: Era) -> bool:
+def _starting_position(kwargs: dict[str, Any]) -> None:
+    """``StartingPosition`` is required for a stream; ``AT_TIMESTAMP`` needs ``StartingPositionTimestamp``
+    (which the other positions ignore). The timestamp becomes an aware datetime, as botocore sends it."""
+    position = kwargs.get("starting_position")
+    if "starting_position_timestamp" in kwargs:
+        kwargs["starting_position_timestamp"] = _timestamp(kwargs["starting_position_timestamp"])
+    if position is None:
+        raise InvalidParameterValueException(
+            "1 validation error detected: Value null at 'startingPosition' failed to satisfy constraint: "
+            "Member must not be null.",
+            hint="Say where the mapping starts: StartingPosition='LATEST' (records put from now on), "
+            "'TRIM_HORIZON' (the oldest record the stream keeps) or 'AT_TIMESTAMP' (Kinesis only).",
+        )
+    if not isinstance(position, str):
+        raise ParamValidationError(invalid_type("StartingPosition", position, "<class 'str'>"))
+    if position not in STARTING_POSITIONS:
+        raise constraint_error(
+            position, "startingPosition", f"Member must satisfy enum value set: [{', '.join(STARTING_POSITIONS)}]"
+        )
+    if position == "AT_TIMESTAMP" and kwargs.get("starting_position_timestamp") is None:
+        raise InvalidParameterValueException("Need to specify a timestamp")
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """A timestamp as botocore takes it: a datetime (naive is UTC), Unix seconds, or an ISO 8601 or
+    numeric string; anything else is botocore's invalid type."""
+    if value is None:
+        return None
+    when: datetime | None = None
+    try:
+        if isinstance(value, datetime):
+            when = value
+        elif isinstance(value, str) and value.strip():
+            try:
+                seconds = float(value)
+            except ValueError:
+                when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            else:
+                when = datetime.fromtimestamp(seconds, timezone.utc) if math.isfinite(seconds) else None
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            when = datetime.fromtimestamp(value, timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        when = None
+    if when is None:
+        raise ParamValidationError(invalid_type("StartingPositionTimestamp", value, TIMESTAMP_TYPES))
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _scaling_config(value: Any) -> int | None:
+    """SQS ``ScalingConfig``: ``{"MaximumConcurrency": 2-1000}``, or ``{}`` for no cap (the model's
+    ``MaximumConcurrency``: an integer, min 2, max 1000)."""
+    if not isinstance(value, dict):
+        raise ParamValidationError(invalid_type("ScalingConfig", value, "<class 'dict'>"))
+    unknown = [key for key in value if key != "MaximumConcurrency"]
+    if unknown:
+        raise ParamValidationError(
+            "\n".join(
+                f'Unknown parameter in ScalingConfig: "{key}", must be one of: MaximumConcurrency' for key in unknown
+            )
+        )
+    maximum = value.get("MaximumConcurrency")
+    if maximum is None:
+        return None
+    if isinstance(maximum, bool) or not isinstance(maximum, int):
+        raise ParamValidationError(invalid_type("ScalingConfig.MaximumConcurrency", maximum, "<class 'int'>"))
+    if maximum < 2:
+        raise constraint_error(
+            maximum, "scalingConfig.maximumConcurrency", "Member must have value greater than or equal to 2"
+        )
+    if maximum > 1000:
+        raise constraint_error(
+            maximum, "scalingConfig.maximumConcurrency", "Member must have value less than or equal to 1000"
+        )
+    return maximum
+
+
+def _response_types(value: Any) -> bool:
     if not isinstance(value, (list, tuple)) or any(v != "ReportBatchItemFailures" for v in value):
         raise constraint_error(
             value, "functionResponseTypes", "Member must satisfy enum value set: [ReportBatchItemFailures]"
         )
-    if value and era is Era.SEMINAR_2019:
-        error = unsupported("FunctionResponseTypes")
-        error.hint = PARTIAL_HINT
-        raise error
     return bool(value)
 
 

@@ -19,7 +19,11 @@ batches and adds pollers while messages wait: +300 a minute today (+60 in
 2019), up to 1,000. A throttled batch also returns after the visibility
 timeout: with low reserved concurrency, messages can reach the DLQ without
 ever failing in the function (AWS advises a visibility timeout of at least
-six times the function timeout).
+six times the function timeout). ``ScalingConfig={"MaximumConcurrency": 2-1000}``
+(January 2023, today's preset; https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html)
+caps the concurrent invocations of that one mapping: the other messages wait in the
+queue instead of being throttled (unless the function's reserved concurrency is lower:
+AWS advises reserving at least the sum of the caps).
 
 >>> import lambdalab as ll
 >>> aws = ll.Lambda(ll.Simulation(seed=1))
@@ -222,6 +226,7 @@ class SQSEventSourceMapping(EventSourceMapping):
         batch_size: int = 10,
         maximum_batching_window_s: float = 0.0,
         report_batch_item_failures: bool = False,
+        maximum_concurrency: int | None = None,
         enabled: bool = True,
     ) -> None:
         fn = aws.function(function_name)
@@ -234,6 +239,7 @@ class SQSEventSourceMapping(EventSourceMapping):
         self.queue, self.fn, self.function_name = queue, fn, function_name
         self.batch_size, self.window = batch_size, maximum_batching_window_s
         self.partial = report_batch_item_failures
+        self.maximum_concurrency = maximum_concurrency  # ScalingConfig: None is no cap of the mapping's own
         self.scale_per_minute = 300 if aws.quotas.scaling_per_function else 60
         self.pollers = 5  # concurrent batches allowed now
         self.busy = 0
@@ -246,11 +252,23 @@ class SQSEventSourceMapping(EventSourceMapping):
             aws.sim.schedule(0.0, self.resume)
 
     def settings(self) -> dict[str, Any]:
+        scaling = (
+            {}
+            if self.maximum_concurrency is None
+            else {"ScalingConfig": {"MaximumConcurrency": self.maximum_concurrency}}
+        )
         return {
             "BatchSize": self.batch_size,
             "MaximumBatchingWindowInSeconds": int(self.window),
             "FunctionResponseTypes": ["ReportBatchItemFailures"] if self.partial else [],
+            **scaling,
         }
+
+    @property
+    def concurrent_batches(self) -> int:
+        """Batches allowed at once: the pollers so far, or fewer with ``ScalingConfig.MaximumConcurrency``."""
+        cap = self.maximum_concurrency
+        return self.pollers if cap is None else min(self.pollers, cap)
 
     def resume(self) -> None:
         self.wake()
@@ -260,7 +278,7 @@ class SQSEventSourceMapping(EventSourceMapping):
         if not self.enabled:
             return
         queue = self.queue
-        while self.busy < self.pollers and queue.visible:
+        while self.busy < self.concurrent_batches and queue.visible:
             if self.window and len(queue.visible) < self.batch_size:
                 if self._window_timer is None:  # gather until the batch fills or the window passes
                     self._window_timer = self.aws.sim.schedule(self.window, self._window_closed)
@@ -274,7 +292,7 @@ class SQSEventSourceMapping(EventSourceMapping):
 
     def _window_closed(self) -> None:
         self._window_timer = None
-        if self.enabled and self.busy < self.pollers and self.queue.visible:
+        if self.enabled and self.busy < self.concurrent_batches and self.queue.visible:
             self._start(self.queue.receive(self.batch_size))
         self.wake()
 

@@ -4,8 +4,23 @@ A stream has shards; a record goes to the shard its partition key hashes to
 and keeps its order there. Lambda reads each shard with **one batch at a
 time** (``ParallelizationFactor`` 1-10 allows that many, records of one
 partition key staying in order), so stream concurrency is shards x
-parallelization. Error handling (https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html,
-https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html):
+parallelization.
+
+**Polling** (https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html and
+https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html, "Polling and batching streams"): "Lambda polls
+each shard in your Kinesis stream for records at a base rate of once per second. When more records are
+available, Lambda keeps processing batches until the function catches up with the stream"; DynamoDB
+Streams are polled "at a base rate of 4 times per second" (the 2019 Kinesis page said the same: "polls the
+stream periodically (once per second)"). So here each shard (each of its ``ParallelizationFactor`` slices)
+reads at the mapping's creation, then:
+
+- records put between two reads arrive together, up to ``BatchSize`` in one batch;
+- when a batch ends, the shard is read again at once: records already waiting make the next batch;
+- a shard that found nothing is read again one period (1 s, or 0.25 s) after its last read: a record put
+  on an idle shard waits for that tick. Ticks are computed when a record arrives, never kept as timers,
+  so a simulation without work ends.
+
+Error handling (the same pages):
 
 - by default a failing batch is **retried until its records expire** (24 h
   retention), blocking its shard meanwhile: the iterator age grows;
@@ -16,14 +31,18 @@ https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html):
 
 Retries wait 1 s, doubling to 60 s (a modelling choice: AWS does not publish
 the stream retry interval). 2019 (the seminar): only "retry until the record
-expires"; the other settings arrived in November 2019.
+expires"; the other settings arrived on 25 November 2019, and the SDK of 2019 did not know them
+(:mod:`lambdalab.mappings`).
 
 - ``MaximumBatchingWindowInSeconds`` (0-300, since September 2019:
   https://aws.amazon.com/about-aws/whats-new/2019/09/aws-lambda-now-supports-custom-batch-window-for-kinesis-and-dynamodb-event-sources/)
-  gathers records until the batch is full or the window has passed;
-- ``StartingPosition``: ``LATEST`` (the default here; AWS requires the parameter)
-  reads records put from now on, ``TRIM_HORIZON`` the oldest records the stream still keeps;
-- ``FunctionResponseTypes=["ReportBatchItemFailures"]`` (November 2021): the function
+  gathers records from the read that first finds some until the batch is full or the window has passed;
+- ``StartingPosition`` is **required** (the API reference: "Required if the event source is a stream"):
+  ``LATEST`` reads records put from now on, ``TRIM_HORIZON`` the oldest records the stream still keeps,
+  ``AT_TIMESTAMP`` (Kinesis only) the records put at or after ``StartingPositionTimestamp`` (a datetime
+  or Unix seconds; it cannot be in the future; one older than the stream's retention reads from its
+  oldest record, as Kinesis's ``GetShardIterator`` does);
+- ``FunctionResponseTypes=["ReportBatchItemFailures"]`` (December 2020 for streams): the function
   returns ``{"batchItemFailures": [{"itemIdentifier": "<SequenceNumber>"}]}``; Lambda
   checkpoints before the lowest failed sequence number and retries the batch from it
   (with bisection on, that split is the bisection). An empty or null list is success;
@@ -35,18 +54,20 @@ expires"; the other settings arrived in November 2019.
 >>> aws = ll.Lambda(ll.Simulation(seed=1))
 >>> clicks = aws.create_stream("clicks", shard_count=2)
 >>> _ = aws.create_function("reader", lambda event, context: len(event["Records"]))
->>> _ = aws.create_event_source_mapping(EventSourceArn=clicks.arn, FunctionName="reader", BatchSize=100)
+>>> _ = aws.create_event_source_mapping(
+...     EventSourceArn=clicks.arn, FunctionName="reader", StartingPosition="LATEST", BatchSize=100
+... )
 >>> for n in range(10):
 ...     _ = clicks.put_record(b"click", partition_key=f"user-{n}")
 >>> aws.sim.run()
->>> aws.ledger.counts()["processed"]
-10
+>>> aws.ledger.counts()["processed"], len(aws.requests())   # one read per shard: one batch each
+(10, 2)
 
 A DynamoDB table's stream carries changes:
 
 >>> orders = aws.create_stream("orders", kind="dynamodb")
 >>> _ = aws.create_function("audit", lambda event, context: [r["eventName"] for r in event["Records"]])
->>> _ = aws.create_event_source_mapping(EventSourceArn=orders.arn, FunctionName="audit")
+>>> _ = aws.create_event_source_mapping(EventSourceArn=orders.arn, FunctionName="audit", StartingPosition="LATEST")
 >>> _ = orders.put_change("INSERT", {"id": "7"}, new_image={"id": "7", "total": 42})
 >>> aws.sim.run()
 >>> aws.requests().query("function == 'audit'").outcome.tolist()
@@ -57,15 +78,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections import deque
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .destinations import Target
 from .errors import InvalidParameterValueException, constraint_error
-from .mappings import EventSourceMapping, Service, batch_item_failures
-from .quotas import Era
+from .mappings import STARTING_POSITIONS, EventSourceMapping, Service, batch_item_failures
 from .request import InvocationResult
 
 if TYPE_CHECKING:
@@ -207,15 +229,21 @@ class _Batch:
 class _Lane:
     """One batch at a time over the records of one shard (or one slice of it with parallelization)."""
 
-    __slots__ = ("backoff", "busy", "flush", "pending", "splits", "window")
+    __slots__ = ("backoff", "busy", "flush", "last_read", "pending", "poll", "splits", "window")
 
     def __init__(self) -> None:
-        self.pending: deque[StreamRecord] = deque()
+        self.pending: deque[StreamRecord] = deque()  # put on the shard, not read yet
         self.splits: deque[_Batch] = deque()
         self.busy = False
         self.backoff = 0.0
         self.window: Timer | None = None  # the batching window, while records gather
         self.flush = False  # the window has passed: start with what there is
+        self.poll: Timer | None = None  # the next read of an idle lane, once a record waits for it
+        self.last_read: float | None = None  # None until the mapping's first read
+
+
+POLL_PERIOD_S = {"kinesis": 1.0, "dynamodb": 0.25}
+"""How often Lambda reads an idle shard: once per second (Kinesis), four times per second (DynamoDB Streams)."""
 
 
 class StreamEventSourceMapping(EventSourceMapping):
@@ -228,6 +256,8 @@ class StreamEventSourceMapping(EventSourceMapping):
         stream: Stream,
         function_name: str,
         *,
+        starting_position: str,
+        starting_position_timestamp: datetime | None = None,
         batch_size: int = 100,
         maximum_batching_window_s: float = 0,
         parallelization_factor: int = 1,
@@ -236,9 +266,22 @@ class StreamEventSourceMapping(EventSourceMapping):
         bisect_batch_on_function_error: bool = False,
         on_failure: Target | None = None,
         report_batch_item_failures: bool = False,
-        starting_position: str = "LATEST",
         enabled: bool = True,
     ) -> None:
+        if starting_position not in STARTING_POSITIONS:
+            raise InvalidParameterValueException(f"StartingPosition is one of {', '.join(STARTING_POSITIONS)}.")
+        if starting_position == "AT_TIMESTAMP" and stream.kind == "dynamodb":
+            raise InvalidParameterValueException(f"Unsupported starting position for arn type: {stream.arn}")
+        start_at = None
+        if starting_position == "AT_TIMESTAMP":
+            if starting_position_timestamp is None:
+                raise InvalidParameterValueException("Need to specify a timestamp")
+            start_at = (starting_position_timestamp - aws.sim.epoch).total_seconds()
+            if start_at > aws.sim.now:
+                raise InvalidParameterValueException(
+                    "StartingPositionTimestamp cannot be in the future.",
+                    hint=f"The clock reads {aws.sim.iso()}: start at or before it.",
+                )
         for name, value in (
             ("BatchSize", batch_size),
             ("MaximumBatchingWindowInSeconds", maximum_batching_window_s),
@@ -262,18 +305,6 @@ class StreamEventSourceMapping(EventSourceMapping):
             raise InvalidParameterValueException("MaximumRetryAttempts must be -1 (until expiry) or 0-10000.")
         if not (maximum_record_age_s == -1 or 60 <= maximum_record_age_s <= 604_800):
             raise InvalidParameterValueException("MaximumRecordAgeInSeconds must be -1 or 60-604800.")
-        customised = (
-            parallelization_factor,
-            maximum_retry_attempts,
-            maximum_record_age_s,
-            bisect_batch_on_function_error,
-            on_failure,
-        ) != (1, -1, -1, False, None)
-        if customised and aws.era is Era.SEMINAR_2019:
-            raise InvalidParameterValueException(
-                "In the 2019 preset a stream batch is retried until its records expire: ParallelizationFactor, "
-                "retry limits, bisection and on-failure destinations came in November 2019."
-            )
         fn = aws.function(function_name)
         super().__init__(aws, stream.arn, aws.function_arn(function_name), enabled)
         self.stream, self.fn, self.function_name = stream, fn, function_name
@@ -281,21 +312,26 @@ class StreamEventSourceMapping(EventSourceMapping):
         self.max_retries, self.max_age = maximum_retry_attempts, maximum_record_age_s
         self.bisect, self.on_failure = bisect_batch_on_function_error, on_failure
         self.partial, self.starting_position = report_batch_item_failures, starting_position
+        self.starting_position_timestamp = starting_position_timestamp if start_at is not None else None
+        self.period = POLL_PERIOD_S[stream.kind]
         self.lanes = [[_Lane() for _ in range(parallelization_factor)] for _ in range(stream.shard_count)]
         self.invocations = 0
         self.max_iterator_age_s = 0.0
         self.iterator_ages: list[tuple[float, int, float]] = []  # (time, shard, age) at each batch start
         stream.mappings.append(self)
-        if starting_position == "TRIM_HORIZON":  # the records the stream still keeps, oldest first
+        if start_at is not None or starting_position == "TRIM_HORIZON":  # records the stream keeps, oldest first
             for record in stream.retained:
-                if not self._expired(record):
+                if not self._expired(record) and (start_at is None or record.arrival >= start_at):
                     self._enqueue(record)
         if enabled:
             aws.sim.schedule(0.0, self.resume)
 
     def settings(self) -> dict[str, Any]:
+        position: dict[str, Any] = {"StartingPosition": self.starting_position}
+        if self.starting_position_timestamp is not None:
+            position["StartingPositionTimestamp"] = self.starting_position_timestamp
         return {
-            "StartingPosition": self.starting_position,
+            **position,
             "BatchSize": self.batch_size,
             "MaximumBatchingWindowInSeconds": int(self.window),
             "ParallelizationFactor": self.factor,
@@ -307,16 +343,22 @@ class StreamEventSourceMapping(EventSourceMapping):
         }
 
     def resume(self) -> None:
+        """Read every idle lane now (at creation, and when enabled again)."""
         for shard, lanes in enumerate(self.lanes):
             for lane in lanes:
                 if not lane.busy:
-                    self._next(shard, lane)
+                    self._read(shard, lane)
 
     def add(self, record: StreamRecord) -> None:
-        """A new record for this mapping (from LATEST, records put before it existed are not read)."""
+        """A new record for this mapping (from LATEST, records put before it existed are not read). An idle
+        lane sees it at its next read: one period after its last read."""
         lane = self._enqueue(record)
-        if not lane.busy:
-            self._next(record.shard, lane)
+        if lane.busy or lane.poll is not None or lane.last_read is None or not self.enabled:
+            return  # read when the batch ends, at the read already due, or at the first read
+        period, last, now = self.period, lane.last_read, self.aws.sim.now
+        ticks = max(1, math.ceil((now - last) / period - 1e-9))
+        shard = record.shard
+        lane.poll = self.aws.sim.at(max(now, last + ticks * period), lambda: self._read(shard, lane))
 
     def _enqueue(self, record: StreamRecord) -> _Lane:
         self.aws.ledger.enter(
@@ -329,6 +371,15 @@ class StreamEventSourceMapping(EventSourceMapping):
 
     def _expired(self, record: StreamRecord) -> bool:
         return self.aws.sim.now - record.arrival >= self.stream.retention_s
+
+    def _read(self, shard: int, lane: _Lane) -> None:
+        """Read the lane now (a poll, or the read right after a batch ends) and start what it finds."""
+        self.aws.sim.cancel(lane.poll)
+        lane.poll = None
+        if not self.enabled or lane.busy:
+            return
+        lane.last_read = self.aws.sim.now
+        self._next(shard, lane)
 
     def _next(self, shard: int, lane: _Lane) -> None:
         """Start the lane's next batch: a bisected half first, else the oldest pending records (once the batch
@@ -353,8 +404,7 @@ class StreamEventSourceMapping(EventSourceMapping):
 
     def _window_passed(self, shard: int, lane: _Lane) -> None:
         lane.window, lane.flush = None, True
-        if not lane.busy:
-            self._next(shard, lane)
+        self._read(shard, lane)
 
     def _invoke(self, shard: int, lane: _Lane, batch: _Batch) -> None:
         if not self.enabled:  # disabled meanwhile: the batch waits for the mapping to be enabled again
@@ -368,7 +418,7 @@ class StreamEventSourceMapping(EventSourceMapping):
                 self._settle(r, "dropped", "RecordExpired")
         if not kept:
             lane.busy = False
-            return self._next(shard, lane)
+            return self._read(shard, lane)
         batch.records = kept
         age = now - kept[0].arrival
         self.max_iterator_age_s = max(self.max_iterator_age_s, age)
@@ -396,7 +446,7 @@ class StreamEventSourceMapping(EventSourceMapping):
                 self._settle(r, "processed")
             if checkpoint == len(batch.records):
                 lane.busy, lane.backoff = False, 0.0
-                return self._next(shard, lane)
+                return self._read(shard, lane)
             batch.records = batch.records[checkpoint:]
         if result.outcome != "throttled":
             if self.bisect and len(batch.records) > 1 and not reported:  # a reported failure splits it there
@@ -404,7 +454,7 @@ class StreamEventSourceMapping(EventSourceMapping):
                 lane.splits.appendleft(_Batch(batch.records[half:], batch.attempts))
                 lane.splits.appendleft(_Batch(batch.records[:half], batch.attempts))
                 lane.busy = False
-                return self._next(shard, lane)
+                return self._read(shard, lane)
             batch.attempts += 1
             oldest = sim.now - batch.records[0].arrival
             if 0 <= self.max_retries < batch.attempts:
@@ -421,7 +471,7 @@ class StreamEventSourceMapping(EventSourceMapping):
         for r in batch.records:
             self._settle(r, place, condition)
         lane.busy, lane.backoff = False, 0.0
-        self._next(shard, lane)
+        self._read(shard, lane)
 
     def _failure_record(self, shard: int, batch: _Batch, condition: str) -> dict[str, Any]:
         """What the on-failure destination receives: the batch's coordinates, not its data."""

@@ -276,7 +276,7 @@ def test_stream_records_are_checked_when_put_not_when_read() -> None:
     aws.create_function("reader", duration="const:0.1")
     kinesis, table = aws.create_stream("clicks"), aws.create_stream("orders", kind="dynamodb")
     for stream in (kinesis, table):
-        aws.create_event_source_mapping(EventSourceArn=stream.arn, FunctionName="reader")
+        aws.create_event_source_mapping(EventSourceArn=stream.arn, FunctionName="reader", StartingPosition="LATEST")
     for call, message in (
         (lambda: kinesis.put_record(5, partition_key="k"), "data is bytes or text"),
         (lambda: kinesis.put_record(b"x", partition_key=""), "partition key is a string of 1-256"),
@@ -306,7 +306,9 @@ def test_stream_mapping_settings_are_whole_numbers(setting: str, value: object, 
     aws.create_function("reader", duration="const:0.1")
     stream = aws.create_stream("clicks")
     with pytest.raises(InvalidParameterValueException, match=message):
-        aws.create_event_source_mapping(EventSourceArn=stream.arn, FunctionName="reader", **{setting: value})
+        aws.create_event_source_mapping(
+            EventSourceArn=stream.arn, FunctionName="reader", StartingPosition="LATEST", **{setting: value}
+        )
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,11 @@ def test_stream_rule_shards_times_parallelization() -> None:
         stream = aws.create_stream("s", shard_count=shards)
         aws.create_function("f", duration="const:5", timeout=10)
         aws.create_event_source_mapping(
-            EventSourceArn=stream.arn, FunctionName="f", BatchSize=10, ParallelizationFactor=factor
+            EventSourceArn=stream.arn,
+            FunctionName="f",
+            StartingPosition="LATEST",
+            BatchSize=10,
+            ParallelizationFactor=factor,
         )
         for n in range(2000):
             stream.put_record(b"x", partition_key=f"key-{n}")

@@ -194,11 +194,11 @@ def test_a_disabled_mapping_polls_when_enabled_again() -> None:
 # -- parameters: per source and era, AWS's errors --------------------------------------------------------
 
 
-def mapping_error(era: str = "today", **settings: object) -> ll.LambdaError:
+def mapping_error(era: str = "today", **settings: object) -> ll.LambdaError | ll.ParamValidationError:
     aws = ll.Lambda(ll.Simulation(), era=era)
     queue = aws.create_queue("q")
     aws.create_function("f", duration="const:1")
-    with pytest.raises(ll.LambdaError) as caught:
+    with pytest.raises((ll.LambdaError, ll.ParamValidationError)) as caught:
         aws.create_event_source_mapping(EventSourceArn=queue.arn, FunctionName="f", **settings)
     return caught.value
 
@@ -206,7 +206,9 @@ def mapping_error(era: str = "today", **settings: object) -> ll.LambdaError:
 def test_2019_sqs_mappings_read_1_to_10_messages_without_a_window() -> None:
     """In 2019 an SQS batch held 1-10 messages; batching windows, and batches above 10 for standard queues,
     came in November 2020 (https://aws.amazon.com/about-aws/whats-new/2020/11/aws-lambda-now-supports-batch-windows-of-up-to-5-minutes-for-functions/);
-    partial batch responses in November 2021 (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html)."""
+    partial batch responses in November 2021 (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html).
+    BatchSize and MaximumBatchingWindowInSeconds were in the SDK of 2019 (the window for streams, since August
+    2019): AWS refused the values. FunctionResponseTypes was not: boto3 refused it before sending anything."""
     error = mapping_error("2019", BatchSize=100, MaximumBatchingWindowInSeconds=5)
     assert isinstance(error, ll.InvalidParameterValueException)
     assert error.message == "Maximum batch size must be between 1 and 10 inclusive"
@@ -215,7 +217,8 @@ def test_2019_sqs_mappings_read_1_to_10_messages_without_a_window() -> None:
     assert isinstance(error, ll.InvalidParameterValueException) and "November 2020" in str(error.hint)
     assert error.message == "Unsupported MaximumBatchingWindowInSeconds parameter for given event source mapping type"
     error = mapping_error("2019", FunctionResponseTypes=["ReportBatchItemFailures"])
-    assert isinstance(error, ll.InvalidParameterValueException) and "November 2021" in str(error.hint)
+    assert isinstance(error, ll.ParamValidationError) and "November 2021" in str(error.hint)
+    assert error.report.startswith('Unknown parameter in input: "FunctionResponseTypes", must be one of: ')
     # Today: above 10 only with a window (AWS's message), up to 10,000.
     error = mapping_error(BatchSize=100)
     assert isinstance(error, ll.InvalidParameterValueException) and error.hint is None
@@ -266,7 +269,7 @@ def test_sqs_parameters_on_a_stream_mapping_are_api_errors() -> None:
         aws.create_event_source_mapping(
             EventSourceArn=stream.arn, FunctionName="f", ScalingConfig={"MaximumConcurrency": 2}
         )
-    with pytest.raises(ll.ValidationException, match="TRIM_HORIZON, LATEST"):
+    with pytest.raises(ll.ValidationException, match=r"\[LATEST, AT_TIMESTAMP, TRIM_HORIZON\]"):
         aws.create_event_source_mapping(EventSourceArn=stream.arn, FunctionName="f", StartingPosition="OLDEST")
 
 
@@ -302,3 +305,53 @@ def test_a_batch_that_fills_early_starts_a_new_window() -> None:
         aws.sim.at(i / 10, lambda: queue.send_message("{}"))
     aws.sim.run(until=200)
     assert len(aws.requests()) == 10  # 100 messages each; with the stale timer it was 13
+
+
+# -- ScalingConfig: maximum concurrency (January 2023) ------------------------------------------------------
+
+
+def test_maximum_concurrency_caps_the_mapping_without_throttles() -> None:
+    """https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html: MaximumConcurrency (2-1000) limits
+    the concurrent invocations of one SQS mapping; messages wait in the queue instead of being throttled."""
+    aws = ll.Lambda(ll.Simulation(seed=3))
+    queue = aws.create_queue("q", visibility_timeout=60)
+    aws.create_function("f", duration="const:10", timeout=20)
+    mapping = aws.create_event_source_mapping(
+        EventSourceArn=queue.arn, FunctionName="f", BatchSize=1, ScalingConfig={"MaximumConcurrency": 2}
+    )
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": 2}
+    for n in range(10):
+        queue.send_message(MessageBody=str(n))
+    aws.sim.run(until=5)
+    assert aws.concurrency.total_busy == 2
+    aws.sim.run()
+    runs = aws.requests()
+    assert len(runs) == 10 and set(runs.outcome) == {"success"}
+    assert aws.ledger.counts()["processed"] == 10
+    assert max(runs.end) == pytest.approx(50, abs=1)  # two at a time, 10 s each
+    uncapped = aws.create_event_source_mapping(
+        EventSourceArn=aws.create_queue("r").arn, FunctionName="f", ScalingConfig={}
+    )
+    assert "ScalingConfig" not in uncapped.configuration()
+
+
+@pytest.mark.parametrize(
+    ("config", "error", "text"),
+    [
+        ({"MaximumConcurrency": 1}, ll.ValidationException, "Member must have value greater than or equal to 2"),
+        ({"MaximumConcurrency": 1001}, ll.ValidationException, "Member must have value less than or equal to 1000"),
+        ({"MaximumConcurrency": 2.5}, ll.ParamValidationError, "Invalid type for parameter ScalingConfig.Maximum"),
+        ({"Maximum": 5}, ll.ParamValidationError, 'Unknown parameter in ScalingConfig: "Maximum", must be one of: '),
+        (5, ll.ParamValidationError, "Invalid type for parameter ScalingConfig, value: 5"),
+    ],
+)
+def test_maximum_concurrency_is_checked(config: object, error: type[Exception], text: str) -> None:
+    caught = mapping_error(ScalingConfig=config)
+    assert isinstance(caught, error) and text in str(caught)
+    if isinstance(caught, ll.ValidationException):
+        assert "at 'scalingConfig.maximumConcurrency'" in caught.message
+
+
+def test_2019_sdk_had_no_scaling_config() -> None:
+    error = mapping_error("2019", ScalingConfig={"MaximumConcurrency": 5})
+    assert isinstance(error, ll.ParamValidationError) and "January 2023" in str(error.hint)

@@ -25,6 +25,7 @@ def setup(shards: int = 1, era: str = "today", **mapping: object) -> tuple[ll.La
     aws = ll.Lambda(ll.Simulation(seed=4), era=era)
     stream = aws.create_stream("clicks", shard_count=shards)
     aws.create_function("reader", ll.Code.from_source(READER), timeout=5)
+    mapping.setdefault("StartingPosition", "LATEST")
     aws.create_event_source_mapping(EventSourceArn=stream.arn, FunctionName="reader", **mapping)
     return aws, stream
 
@@ -56,7 +57,7 @@ def test_kinesis_event_has_aws_fields() -> None:
     stream = aws.create_stream("clicks")
     seen: list[dict] = []
     aws.create_function("spy", lambda event, context: seen.extend(event["Records"]))
-    aws.create_event_source_mapping(EventSourceArn=stream.arn, FunctionName="spy")
+    aws.create_event_source_mapping(EventSourceArn=stream.arn, FunctionName="spy", StartingPosition="LATEST")
     stream.put_record(b"Hello, this is a test.", partition_key="1")
     aws.sim.run()
     record = seen[0]
@@ -90,14 +91,17 @@ def test_maximum_retry_attempts_and_on_failure_destination() -> None:
     aws.create_event_source_mapping(
         EventSourceArn=stream.arn,
         FunctionName="reader",
+        StartingPosition="LATEST",
         BatchSize=10,
         MaximumRetryAttempts=2,
         DestinationConfig={"OnFailure": {"Destination": failures.arn}},
     )
-    for n in range(3):
+    put(stream, 0, "k")
+    aws.sim.run(until=5)
+    for n in (1, 2):
         put(stream, n, "k", poison=n == 1)
     aws.sim.run()
-    # Record 0 arrives alone and succeeds; the batch [1, 2] is tried once and retried twice.
+    # Record 0 is read alone and succeeds; the batch [1, 2] is tried once and retried twice.
     assert aws.requests().outcome.tolist() == ["success", "error", "error", "error"]
     assert aws.ledger.counts()["destination"] == 2 and aws.ledger.counts()["processed"] == 1
     record = json.loads(failures.visible[0].body)
@@ -129,7 +133,7 @@ def test_parallelization_factor_runs_batches_of_one_shard_concurrently() -> None
     stream = aws.create_stream("s", shard_count=2)
     aws.create_function("slow", duration="const:10", timeout=20)
     aws.create_event_source_mapping(
-        EventSourceArn=stream.arn, FunctionName="slow", BatchSize=1, ParallelizationFactor=3
+        EventSourceArn=stream.arn, FunctionName="slow", StartingPosition="LATEST", BatchSize=1, ParallelizationFactor=3
     )
     for n in range(300):
         stream.put_record(b"x", partition_key=f"k{n}")
@@ -137,12 +141,60 @@ def test_parallelization_factor_runs_batches_of_one_shard_concurrently() -> None
     assert aws.concurrency.total_busy == stream_concurrency(2, 3) == 6
 
 
+SDK_2019 = (
+    "EventSourceArn, FunctionName, Enabled, BatchSize, MaximumBatchingWindowInSeconds, StartingPosition, "
+    "StartingPositionTimestamp"
+)
+
+
 def test_2019_streams_only_retry_until_expiry() -> None:
+    """The stream error-handling settings came on 25 November 2019 (botocore 1.13.26): the SDK of 2019 refused
+    them client-side, before sending anything, with botocore's ParamValidationError."""
     aws = ll.Lambda(ll.Simulation(), era="2019")
     stream = aws.create_stream("s")
     aws.create_function("f", duration="const:1")
-    with pytest.raises(ll.InvalidParameterValueException, match="November 2019"):
-        aws.create_event_source_mapping(EventSourceArn=stream.arn, FunctionName="f", MaximumRetryAttempts=3)
+    with pytest.raises(ll.ParamValidationError) as caught:
+        aws.create_event_source_mapping(
+            EventSourceArn=stream.arn, FunctionName="f", StartingPosition="LATEST", MaximumRetryAttempts=3
+        )
+    assert str(caught.value) == (
+        f'Parameter validation failed:\nUnknown parameter in input: "MaximumRetryAttempts", must be one of: {SDK_2019}'
+    )
+    assert caught.value.hint is not None and "25 November 2019" in caught.value.hint
+    assert not aws.mappings
+
+
+def test_2019_sdk_lists_every_unknown_parameter_on_its_own_line() -> None:
+    """botocore reports every problem, one line each (``ValidationErrors.generate_report``)."""
+    aws = ll.Lambda(ll.Simulation(), era="2019")
+    stream = aws.create_stream("s")
+    aws.create_function("f", duration="const:1")
+    with pytest.raises(ll.ParamValidationError) as caught:
+        aws.create_event_source_mapping(
+            EventSourceArn=stream.arn,
+            FunctionName="f",
+            StartingPosition="LATEST",
+            ParallelizationFactor=2,
+            TumblingWindowInSeconds=60,
+        )
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "Parameter validation failed:"
+    assert [line.split('"')[1] for line in lines[1:]] == ["ParallelizationFactor", "TumblingWindowInSeconds"]
+    assert "December 2020" in (caught.value.hint or "")
+
+
+def test_today_sdk_refuses_a_misspelt_parameter() -> None:
+    aws = ll.Lambda(ll.Simulation())
+    stream = aws.create_stream("s")
+    aws.create_function("f", duration="const:1")
+    with pytest.raises(ll.ParamValidationError, match='Unknown parameter in input: "BatchSzie", must be one of: '):
+        aws.create_event_source_mapping(
+            EventSourceArn=stream.arn, FunctionName="f", StartingPosition="LATEST", BatchSzie=10
+        )
+    with pytest.raises(ll.InvalidParameterValueException, match="Unsupported TumblingWindowInSeconds"):
+        aws.create_event_source_mapping(
+            EventSourceArn=aws.create_queue("q").arn, FunctionName="f", TumblingWindowInSeconds=5
+        )
 
 
 def test_dynamodb_stream_records() -> None:
@@ -150,7 +202,7 @@ def test_dynamodb_stream_records() -> None:
     stream = aws.create_stream("orders", kind="dynamodb")
     seen: list[dict] = []
     aws.create_function("f", lambda event, context: seen.extend(event["Records"]))
-    aws.create_event_source_mapping(EventSourceArn=stream.arn, FunctionName="f")
+    aws.create_event_source_mapping(EventSourceArn=stream.arn, FunctionName="f", StartingPosition="LATEST")
     stream.put_change("INSERT", {"id": "1"}, new_image={"id": "1", "total": 42})
     aws.sim.run()
     record = seen[0]
@@ -169,8 +221,10 @@ def test_mapping_settings_are_validated() -> None:
         {"MaximumRetryAttempts": -2},
         {"MaximumRecordAgeInSeconds": 30},
     ):
-        with pytest.raises(ll.InvalidParameterValueException):
-            aws.create_event_source_mapping(EventSourceArn=stream.arn, FunctionName="f", **bad)
+        with pytest.raises(ll.InvalidParameterValueException, match=next(iter(bad))):
+            aws.create_event_source_mapping(
+                EventSourceArn=stream.arn, FunctionName="f", StartingPosition="LATEST", **bad
+            )
     topic = aws.create_topic("t")
     with pytest.raises(ll.InvalidParameterValueException, match="not a poll-based source"):
         aws.create_event_source_mapping(EventSourceArn=topic.arn, FunctionName="f")
@@ -200,6 +254,7 @@ def partial_setup(source: str = PARTIAL, **mapping: object) -> tuple[ll.Lambda, 
     aws.create_event_source_mapping(
         EventSourceArn=stream.arn,
         FunctionName="reader",
+        StartingPosition="LATEST",
         FunctionResponseTypes=["ReportBatchItemFailures"],
         Enabled=False,  # records gather, then one batch
         **mapping,
@@ -233,6 +288,7 @@ def test_partial_failures_count_as_retries_and_end_at_the_on_failure_destination
     aws.create_event_source_mapping(
         EventSourceArn=stream.arn,
         FunctionName="reader",
+        StartingPosition="LATEST",
         FunctionResponseTypes=["ReportBatchItemFailures"],
         MaximumRetryAttempts=1,
         BisectBatchOnFunctionError=True,  # a reported failure splits the batch at that record, no further
@@ -297,7 +353,10 @@ def test_dynamodb_partial_batch_response_uses_the_stream_sequence_number() -> No
 
     aws.create_function("audit", handler)
     mapping = aws.create_event_source_mapping(
-        EventSourceArn=table.arn, FunctionName="audit", FunctionResponseTypes=["ReportBatchItemFailures"]
+        EventSourceArn=table.arn,
+        FunctionName="audit",
+        StartingPosition="LATEST",
+        FunctionResponseTypes=["ReportBatchItemFailures"],
     )
     mapping.set_enabled(False)
     for key in "012":
@@ -308,15 +367,19 @@ def test_dynamodb_partial_batch_response_uses_the_stream_sequence_number() -> No
 
 
 def test_2019_streams_have_no_partial_batch_response() -> None:
-    """ReportBatchItemFailures for Kinesis and DynamoDB Streams came in November 2021."""
+    """FunctionResponseTypes came in December 2020 (botocore 1.19.36; custom checkpoints for Kinesis and DynamoDB
+    Streams): the SDK of 2019 did not know the parameter."""
     aws = ll.Lambda(ll.Simulation(), era="2019")
     stream = aws.create_stream("s")
     aws.create_function("f", duration="const:1")
-    with pytest.raises(ll.InvalidParameterValueException) as caught:
+    with pytest.raises(ll.ParamValidationError, match='Unknown parameter in input: "FunctionResponseTypes"') as caught:
         aws.create_event_source_mapping(
-            EventSourceArn=stream.arn, FunctionName="f", FunctionResponseTypes=["ReportBatchItemFailures"]
+            EventSourceArn=stream.arn,
+            FunctionName="f",
+            StartingPosition="LATEST",
+            FunctionResponseTypes=["ReportBatchItemFailures"],
         )
-    assert caught.value.hint is not None and "November 2021" in caught.value.hint
+    assert caught.value.hint is not None and "December 2020" in caught.value.hint
 
 
 # -- batching window, starting position, Enabled ---------------------------------------------------------
@@ -330,14 +393,24 @@ def test_batching_window_gathers_records_until_full_or_the_window_passes() -> No
     sizes: list[int] = []
     aws.create_function("f", lambda event, context: sizes.append(len(event["Records"])), runtime="python3.7")
     aws.create_event_source_mapping(
-        EventSourceArn=stream.arn, FunctionName="f", BatchSize=4, MaximumBatchingWindowInSeconds=5
+        EventSourceArn=stream.arn,
+        FunctionName="f",
+        StartingPosition="LATEST",
+        BatchSize=4,
+        MaximumBatchingWindowInSeconds=5,
     )
     for t in (0, 1, 2):
         aws.sim.at(t, lambda: stream.put_record(b"x", partition_key="k"))
     aws.sim.at(10, lambda: [stream.put_record(b"x", partition_key="k") for _ in range(4)])
     aws.sim.run()
     assert sizes == [3, 4]
-    assert [round(a, 6) for a in aws.requests().arrival] == [5.0, 10.0]  # the window, then a full batch at once
+    runs = aws.requests()
+    # The read at 0 s found nothing (the mapping reads at its creation, before the first put); the read at 1 s
+    # found two records and opened the 5 s window: three records at 6 s. The read right after that batch
+    # found nothing, so the shard was read every second from then on: the first read after 10 s finds 4.
+    assert round(runs.arrival.iloc[0], 6) == 6.0
+    after = runs.end.iloc[0]
+    assert round(runs.arrival.iloc[1], 6) == round(after + 4, 6) and 10 < after + 4 < 11
 
 
 def test_trim_horizon_reads_the_records_the_stream_keeps() -> None:
