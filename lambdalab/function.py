@@ -52,6 +52,7 @@ class Function:
         cold_start: ColdStartModel,
         memory_used_mb: int,
         version: str = LATEST,
+        mb_per_vcpu: int = MB_PER_VCPU,
     ) -> None:
         if (code is None) == (model is None):
             raise ValueError("a function needs either code (Code.from_...) or a duration model, not both")
@@ -60,6 +61,7 @@ class Function:
         self.cold_start = cold_start
         self.version = version
         self.memory_used_request = memory_used_mb
+        self.mb_per_vcpu = mb_per_vcpu  # the era's memory per vCPU (Quotas.mb_per_vcpu)
         self.idle: OrderedDict[str, ExecutionEnvironment] = OrderedDict()
         self.idle_provisioned: OrderedDict[str, ExecutionEnvironment] = OrderedDict()
         self.environments: dict[str, ExecutionEnvironment] = {}
@@ -82,7 +84,7 @@ class Function:
         self.config = config
         self.name = config.function_name  # read on every request: an attribute, not a property
         self.memory_used_mb = min(self.memory_used_request, config.memory_size)
-        self.vcpus = config.memory_size / MB_PER_VCPU
+        self.vcpus = config.memory_size / self.mb_per_vcpu
         self.in_vpc = config.vpc_config is not None
         self.timeout = float(config.timeout)
         self.arn = config.arn if self.version == LATEST else f"{config.arn}:{self.version}"
@@ -91,7 +93,9 @@ class Function:
 
     def snapshot(self, version: str) -> Function:
         """A published version: this configuration and code, frozen."""
-        return Function(self.config, self.code, self.model, self.cold_start, self.memory_used_request, version)
+        return Function(
+            self.config, self.code, self.model, self.cold_start, self.memory_used_request, version, self.mb_per_vcpu
+        )
 
     def take_idle(self) -> ExecutionEnvironment | None:
         """The environment to reuse: provisioned first, then the most recently used."""

@@ -47,7 +47,6 @@ from .quotas import Era, quotas
 HOURS_PER_MONTH = 730
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 MB_PER_GB = 1024
-MB_PER_VCPU = 1769
 
 
 class Architecture(str, Enum):
@@ -344,13 +343,14 @@ def usage_cost(
     return requests * prices.usd_per_request + compute_cost(gb_seconds, architecture, prices)
 
 
-def lambda_vcpus(memory_mb: float) -> float:
-    """The vCPUs Lambda allots to ``memory_mb``: in proportion, 1,769 MB being one vCPU.
+def lambda_vcpus(memory_mb: float, era: Era | str = Era.TODAY) -> float:
+    """The vCPUs Lambda allots to ``memory_mb``: in proportion, 1,769 MB being one vCPU today and
+    1,792 MB in 2019 (:attr:`lambdalab.quotas.Quotas.mb_per_vcpu`).
 
     https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
     """
     _check_non_negative("memory_mb", memory_mb)
-    return memory_mb / MB_PER_VCPU
+    return memory_mb / quotas(era).mb_per_vcpu
 
 
 def requests_per_month(per_second: float) -> float:

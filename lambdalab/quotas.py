@@ -59,6 +59,10 @@ class Quotas:
     scaling_period_s: float
     init_cap_s: float | None
     """On-demand INIT phase limit (10 s); ``None`` where the era documents none."""
+    mb_per_vcpu: int
+    """The memory that buys one vCPU: 1,792 MB in 2019's documentation, 1,769 MB since December 2020
+    (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html; the 10 GB / 6 vCPU launch,
+    https://aws.amazon.com/about-aws/whats-new/2020/12/aws-lambda-supports-10gb-memory-6-vcpu-cores-lambda-functions/)."""
     unreserved_min: int = 100
     env_vars_max_bytes: int = 4096
     tail_log_bytes: int = 4096
@@ -102,6 +106,7 @@ QUOTAS_2019 = Quotas(
     scaling_step=500,
     scaling_period_s=60.0,
     init_cap_s=None,
+    mb_per_vcpu=1792,
 )
 
 QUOTAS_TODAY = Quotas(
@@ -120,6 +125,7 @@ QUOTAS_TODAY = Quotas(
     scaling_step=1000,
     scaling_period_s=10.0,
     init_cap_s=10.0,
+    mb_per_vcpu=1769,
 )
 
 BURST_BY_REGION_2019 = {

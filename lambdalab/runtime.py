@@ -9,7 +9,7 @@ runtime provides and takes it back afterwards:
   times out.
 - **CPU**: :func:`compute` stands for CPU-bound work; it takes longer with
   less memory, since Lambda allots CPU in proportion to memory (1,769 MB =
-  one vCPU, https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+  one vCPU today, 1,792 MB in 2019; https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
   Opt-in, ``Lambda(cpu_time=True)`` measures the code's own CPU as well (:mod:`lambdalab.cputime`).
 - **environment**: ``os.environ`` holds the function's variables and Lambda's
   own (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime),
@@ -63,7 +63,7 @@ def compute(cpu_seconds: float, threads: int = 1) -> None:
     """Stand for CPU-bound work of ``cpu_seconds`` on one full vCPU.
 
     It takes ``cpu_seconds / min(threads, vcpus)`` of virtual time, where
-    ``vcpus = memory / 1769``: at 128 MB a second of work takes 13.8 s; one
+    ``vcpus = memory / 1769`` (``/ 1792`` in era 2019): at 128 MB a second of work takes 13.8 s; one
     thread never goes faster than one vCPU; ``threads`` use up to the
     function's vCPUs (5.8 at 10,240 MB, which AWS describes as "up to 6").
     With ``Lambda(cpu_time=True)`` the code's own CPU moves the clock as well; ``compute`` still adds

@@ -183,7 +183,9 @@ class Lambda(Deployment, Provisioning):
             )
         elif init_duration is not None or error_rate:
             raise TypeError("init_duration and error_rate describe statistical functions: give duration too")
-        fn = Function(config, code, model, cold_start or self.cold_start, memory_used_mb)
+        fn = Function(
+            config, code, model, cold_start or self.cold_start, memory_used_mb, mb_per_vcpu=self.quotas.mb_per_vcpu
+        )
         self.concurrency.add(fn.name, config.reserved_concurrency, 0, self.sim.now)
         self.functions[fn.name] = fn
         return fn

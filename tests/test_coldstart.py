@@ -72,7 +72,9 @@ def test_2019_enis_are_shared_up_to_3_gb_of_environments(memory_mb: int, enis: i
     records = aws.requests()
     before_init = records.start - records.arrival - records.init_duration  # ENI, sandbox, download, unpack
     assert (before_init > 10).all() and (before_init <= 15.1).all()  # all wait: their ENIs were being made
-    assert len(set(before_init.round(6))) == enis  # one wait per ENI: who joined it waited as its creator did
+    assert (
+        len({round(t, 6) for t in before_init.tolist()}) == enis
+    )  # one wait per ENI: who joined it waited as its creator did
 
 
 def test_2019_a_cold_start_joining_an_attached_eni_pays_nothing_for_it() -> None:

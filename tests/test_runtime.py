@@ -147,6 +147,15 @@ def test_compute_threads_help_up_to_memory_over_1769_vcpus(memory: int, threads:
     assert call(aws, event={"cpu": 1.0, "threads": threads}).duration == pytest.approx(seconds)
 
 
+@pytest.mark.parametrize(("era", "one_vcpu_mb"), [("2019", 1792), ("today", 1769)])
+def test_one_vcpu_is_1792_mb_in_2019_and_1769_mb_today(era: str, one_vcpu_mb: int) -> None:
+    """AWS's 2019 documentation put one vCPU at 1,792 MB; since December 2020 it says 1,769 MB."""
+    aws = service(era=era)
+    create(aws, COMPUTE, memory_size=896, timeout=900)
+    assert call(aws, event={"cpu": 1.0}).duration == pytest.approx(one_vcpu_mb / 896)
+    assert ll.lambda_vcpus(one_vcpu_mb, era=era) == 1.0
+
+
 def test_compute_past_the_timeout_times_out() -> None:
     aws = service()
     create(aws, COMPUTE, memory_size=128, timeout=10)  # 1 s of CPU at 128 MB takes 13.8 s
