@@ -316,10 +316,12 @@ class SQSEventSourceMapping(EventSourceMapping):
         self.busy -= 1
         if result.outcome == "throttled":
             # Not deleted: the batch is back after the visibility timeout. The poller backs off a second.
+            # It stays busy until then; waking the others here would recurse through every free poller.
             self.throttled_batches += 1
             self.busy += 1
             self.aws.sim.schedule(THROTTLE_BACKOFF_S, self._backed_off)
-        elif result.function_error is None:
+            return
+        if result.function_error is None:
             failed = batch_item_failures(result, [m.id for m in batch]) if self.partial else set()
             if failed is not None:  # None: the response failed the whole batch
                 for message in batch:

@@ -355,3 +355,18 @@ def test_maximum_concurrency_is_checked(config: object, error: type[Exception], 
 def test_2019_sdk_had_no_scaling_config() -> None:
     error = mapping_error("2019", ScalingConfig={"MaximumConcurrency": 5})
     assert isinstance(error, ll.ParamValidationError) and "January 2023" in str(error.hint)
+
+
+def test_many_pollers_throttled_at_once_do_not_recurse() -> None:
+    """300 pollers against a reserved concurrency of 25: each throttled batch backs off on its own,
+    iteratively (a throttle used to wake the next poller from inside the last one's callback)."""
+    aws = ll.Lambda(ll.Simulation(seed=1), logs=False)
+    queue = aws.create_queue("q", visibility_timeout=30)
+    aws.create_function("f", duration="const:1", timeout=5, reserved_concurrency=25)
+    mapping = aws.create_event_source_mapping(EventSourceArn=queue.arn, FunctionName="f", BatchSize=1)
+    for _ in range(3000):
+        queue.send_message(MessageBody="{}")
+    aws.sim.run()
+    assert len(queue) == 0
+    assert aws.mappings[0].throttled_batches > 0 and mapping["State"] == "Enabled"
+    assert sorted(set(aws.events().place.tolist())) == ["processed"]
