@@ -260,10 +260,13 @@ class Lambda(Deployment, Provisioning):
 
     def create_event_source_mapping(self, EventSourceArn: str, FunctionName: str, **settings: Any) -> Any:
         """Poll an SQS queue, a Kinesis stream or a DynamoDB stream for the function (API parameter names:
-        ``BatchSize``, ``MaximumBatchingWindowInSeconds``, ``FunctionResponseTypes``, ``Enabled``; for streams
-        ``StartingPosition``, ``ParallelizationFactor``, ``MaximumRetryAttempts``, ``MaximumRecordAgeInSeconds``,
-        ``BisectBatchOnFunctionError``, ``DestinationConfig``), checked as :mod:`lambdalab.mappings` says.
-        Returns the mapping; ``mapping["UUID"]`` and ``mapping["State"]`` read as boto3's response does."""
+        ``BatchSize``, ``MaximumBatchingWindowInSeconds``, ``FunctionResponseTypes``, ``Enabled``; for SQS
+        ``ScalingConfig`` (today); for streams ``StartingPosition`` (required, as on AWS),
+        ``StartingPositionTimestamp``, ``ParallelizationFactor``, ``MaximumRetryAttempts``,
+        ``MaximumRecordAgeInSeconds``, ``BisectBatchOnFunctionError``, ``DestinationConfig``), checked as
+        :mod:`lambdalab.mappings` says: a parameter the era's SDK did not know is botocore's client-side
+        :class:`~lambdalab.errors.ParamValidationError`. Returns the mapping; ``mapping["UUID"]`` and
+        ``mapping["State"]`` read as boto3's response does."""
         source = self.targets.get(EventSourceArn)
         mapping: SQSEventSourceMapping | StreamEventSourceMapping
         if isinstance(source, SQSQueue):
