@@ -30,6 +30,8 @@ DEFAULT_REGION = "us-east-1"
 
 SOURCE_RUNTIMES = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html"
 SOURCE_2019 = "https://docs.aws.amazon.com/lambda/latest/dg/runtime-support-policy.html (as archived in 2019)"
+SOURCE_JAVA_AL2023 = "https://aws.amazon.com/about-aws/whats-new/2026/07/aws-lambda-java-amazon-linux/"
+SOURCE_RUBY4 = "https://aws.amazon.com/about-aws/whats-new/2026/04/aws-lambda-adds-ruby/"
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,12 @@ RUNTIME_DATES: tuple[RuntimeDates, ...] = (
     _row("java17", "2023-04-27", "2027-06-30", "2027-07-31", "2027-08-31"),
     _row("java21", "2023-11-16", "2029-06-30", "2029-07-31", "2029-08-31"),
     _row("java25", "2025-11-14", "2029-06-30", "2029-07-31", "2029-08-31"),
+    # Java 8, 11 and 17 on Amazon Linux 2023, after Amazon Linux 2's end of life (30 June 2026): July 2026
+    # (https://aws.amazon.com/about-aws/whats-new/2026/07/aws-lambda-java-amazon-linux/); deprecation 30 June
+    # 2029 as the runtimes page gives it; its block dates were not found, so none is modelled.
+    _row("java8.al2023", "2026-07-20", "2029-06-30", None, None, SOURCE_JAVA_AL2023),
+    _row("java11.al2023", "2026-07-20", "2029-06-30", None, None, SOURCE_JAVA_AL2023),
+    _row("java17.al2023", "2026-07-20", "2029-06-30", None, None, SOURCE_JAVA_AL2023),
     _row("dotnetcore1.0", "2016-12-01", "2019-06-27", "2019-06-27", "2019-07-31", SOURCE_2019),
     _row("dotnetcore2.0", "2018-01-15", "2019-04-30", "2019-04-30", "2019-05-30", SOURCE_2019),
     _row("dotnetcore2.1", "2018-07-09", "2022-01-05", "2022-01-05", "2022-04-13"),
@@ -102,6 +110,9 @@ RUNTIME_DATES: tuple[RuntimeDates, ...] = (
     _row("ruby3.2", "2023-06-07", "2026-03-31", "2027-02-01", "2027-03-03"),
     _row("ruby3.3", "2024-04-04", "2027-03-31", "2027-04-30", "2027-05-31"),
     _row("ruby3.4", "2025-03-27", "2028-03-31", "2028-04-30", "2028-05-31"),
+    # April 2026 (https://aws.amazon.com/about-aws/whats-new/2026/04/aws-lambda-adds-ruby/; the day is the
+    # roadmap issue's announcement, aws/aws-lambda-roadmap#29); its deprecation dates were not found.
+    _row("ruby4.0", "2026-04-30", None, None, None, SOURCE_RUBY4),
     _row("go1.x", "2018-01-15", "2024-01-08", "2024-02-08", "2027-03-03"),
     _row("provided", "2018-11-29", "2024-01-08", "2024-02-08", "2027-03-03"),
     _row("provided.al2", "2020-08-12", "2026-07-31", "2027-02-01", "2027-03-03"),

@@ -375,3 +375,11 @@ def test_a_timeout_over_900_seconds_is_aws_validation_error() -> None:
         "Member must have value less than or equal to 900"
     )
     assert "15 minutes" in (caught.value.hint or "")
+
+
+@pytest.mark.parametrize("runtime", ["ruby4.0", "java8.al2023", "java11.al2023", "java17.al2023"])
+def test_runtimes_of_2026_are_accepted_today_and_unknown_in_2019(runtime: str) -> None:
+    """Ruby 4.0 (April 2026) and Java 8, 11, 17 on Amazon Linux 2023 (July 2026, after Amazon Linux 2's end)."""
+    assert runtime in ll.config.RUNTIMES[ll.config.Era.TODAY]
+    assert runtime not in ll.config.RUNTIMES[ll.config.Era.SEMINAR_2019]
+    ll.Lambda(ll.Simulation(seed=1)).create_function("f", duration="const:0.1", runtime=runtime)
