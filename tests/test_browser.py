@@ -146,12 +146,30 @@ def test_figures_follow_dark_mode(site: str, browser: Browser) -> None:
         assert figure.evaluate("el => el._fullLayout.paper_bgcolor").replace(" ", "") == "rgba(0,0,0,0)"
 
 
+# Elements that stick out past a phone's right edge outside any scrolling box (a code block or a
+# wide table scrolls inside its own box; an unbreakable word in a paragraph pushes the whole page).
+STICKING_OUT = """() => [...document.querySelectorAll('article *')].filter(el => {
+    if (el.getBoundingClientRect().right <= window.innerWidth + 1) return false;
+    for (let a = el.parentElement; a; a = a.parentElement)
+        if (getComputedStyle(a).overflowX !== 'visible') return false;
+    return true;
+}).map(el => el.tagName + ': ' + el.textContent.slice(0, 60))"""
+
+
+def test_every_page_fits_a_phone(built_book: BuiltBook, site: str, browser: Browser) -> None:
+    for path in [*page_paths(built_book), "index.html"]:
+        with Visit(browser, site, path, viewport=PHONE) as visit:
+            page = visit.page
+            if page.locator(".plotly-graph-div").count():
+                wait_until_drawn(page)
+            overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+            assert overflow <= 1, f"{path} scrolls sideways by {overflow} px on a phone: {page.evaluate(STICKING_OUT)}"
+
+
 def test_chapter_fits_a_phone(site: str, browser: Browser) -> None:
     with Visit(browser, site, CHAPTER, viewport=PHONE) as visit:
         page = visit.page
         wait_until_drawn(page)
-        overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
-        assert overflow <= 1, f"the page scrolls sideways by {overflow} px on a phone"
         for figure in page.locator(".plotly-graph-div").all():
             box, legend = figure.bounding_box(), figure.locator(".legend").bounding_box()
             assert box and box["width"] <= PHONE["width"]
