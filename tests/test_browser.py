@@ -156,6 +156,11 @@ STICKING_OUT = """() => [...document.querySelectorAll('article *')].filter(el =>
 }).map(el => el.tagName + ': ' + el.textContent.slice(0, 60))"""
 
 
+WIDER_TABLES = """() => [...document.querySelectorAll('article table')]
+    .filter(t => t.scrollWidth > t.parentElement.getBoundingClientRect().width + 1)
+    .map(t => t.textContent.trim().slice(0, 40))"""
+
+
 def test_every_page_fits_a_phone(built_book: BuiltBook, site: str, browser: Browser) -> None:
     for path in [*page_paths(built_book), "index.html"]:
         with Visit(browser, site, path, viewport=PHONE) as visit:
@@ -164,6 +169,9 @@ def test_every_page_fits_a_phone(built_book: BuiltBook, site: str, browser: Brow
                 wait_until_drawn(page)
             overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, f"{path} scrolls sideways by {overflow} px on a phone: {page.evaluate(STICKING_OUT)}"
+            # A table that scrolls in its own box hides its last column from a reader who does not think to swipe.
+            hidden = page.evaluate(WIDER_TABLES)
+            assert not hidden, f"{path}: tables wider than a phone's column: {hidden}"
 
 
 def test_chapter_fits_a_phone(site: str, browser: Browser) -> None:
