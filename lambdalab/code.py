@@ -49,7 +49,6 @@ https://github.com/aws/aws-lambda-python-runtime-interface-client (bootstrap.py)
 
 from __future__ import annotations
 
-import errno
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -72,6 +71,10 @@ from .quotas import QUOTAS_TODAY, Quotas
 
 Handler = Callable[[Any, Any], Any]
 TASK_ROOT = "/var/task"
+
+EACCES = 13
+"""Linux's errno for "Permission denied", which Lambda's Python reports (13), also where the host numbers
+it otherwise (Pyodide's Emscripten uses 2)."""
 
 
 class InitError(Exception):
@@ -404,7 +407,7 @@ class _Unreadable(importlib.abc.Loader):
         return None
 
     def exec_module(self, module: types.ModuleType) -> None:
-        raise PermissionError(errno.EACCES, "Permission denied", self.path)
+        raise PermissionError(EACCES, "Permission denied", self.path)
 
 
 class _PackageFinder(importlib.machinery.FileFinder):

@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import errno
 import functools
 import io
 import os
@@ -63,6 +62,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 __all__ = ["ACTIVE", "Disk", "install"]
+
+ENOSPC, ENOTDIR = 28, 20  # Linux's errno values, as Lambda reports them, also where the host's differ (Pyodide)
 
 
 class Sandbox(Protocol):
@@ -111,7 +112,7 @@ class Disk:
         if self.used + grow > self.limit:
             self.used = self.measure()
             if self.used + grow > self.limit:
-                raise OSError(errno.ENOSPC, "No space left on device")
+                raise OSError(ENOSPC, "No space left on device")
         self.used += grow
 
     def measure(self) -> int:
@@ -398,7 +399,7 @@ def _chdir(path: Any) -> None:
         found = _host(path, box)
         if found is not None:  # the environment's own current folder; the process's stays where it is
             if not stat.S_ISDIR(_call(_REAL["stat"], ("path",), (path,), {}).st_mode):
-                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), os.fspath(path))
+                raise NotADirectoryError(ENOTDIR, "Not a directory", os.fspath(path))
             found[1].cwd = "/tmp" + os.fsdecode(found[0])[len(found[1].root) :]
             return
         if box.tmp is not None:

@@ -221,6 +221,17 @@ def test_a_module_not_world_readable_fails_init_with_permission_denied() -> None
     assert "app" not in sys.modules and "helper" not in sys.modules
 
 
+def test_permission_denied_is_linux_errno_13_on_any_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Lambda runs Linux; Pyodide's Emscripten numbers EACCES 2, and the page's Run button must still show 13.
+    import errno
+
+    monkeypatch.setattr(errno, "EACCES", 2)
+    aws = service()
+    package = zip_bytes({"app.py": HELPER_APP, "helper.py": HELPER}, {"app.py": 0o600})
+    aws.create_function("f", ll.Code.from_zip(package), handler="app.handler")
+    assert invoke(aws, "f")[1]["errorMessage"] == "[Errno 13] Permission denied: '/var/task/app.py'"
+
+
 def test_python_zipfile_writestr_with_a_name_stores_600_which_lambda_cannot_read() -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
