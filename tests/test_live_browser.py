@@ -223,7 +223,7 @@ def test_a_run_stays_on_this_site_and_logs_nothing(runs: list[Run]) -> None:
 def test_the_run_shows_outputs_and_figures_in_place(runs: list[Run]) -> None:
     run = next(r for r in runs if r.path == CHAPTER)
     page = run.visit.page
-    first = next(cell for cell in run.data["cells"] if cell["live"] and cell["rendered"])
+    first = next(cell for cell in run.data["cells"] if cell["live"] and cell["rendered"] and cell["number"])
     area = page.locator(f"#ll-cell-{first['index']} > .ll-live-output")
     assert "Output of your run" in area.inner_text() and "$238.46" in area.inner_text()
     stored = page.locator(f"#ll-cell-{first['index']} > .cell_output:not(.ll-live-output)")
@@ -306,7 +306,7 @@ def test_edit_run_stop_a_runaway_loop_and_run_again(site: str, browser: Browser)
 def test_after_a_run_the_page_passes_axe_and_fits_a_phone(runs: list[Run]) -> None:
     run = next(r for r in runs if r.path == CHAPTER)
     page = run.visit.page
-    first = next(cell for cell in run.data["cells"] if cell["live"] and cell["rendered"])
+    first = next(cell for cell in run.data["cells"] if cell["live"] and cell["rendered"] and cell["number"])
     page.locator(f'.ll-live[data-cell="{first["index"]}"] .ll-live-edit').click()  # an editor open too
     for scheme in ("light", "dark"):
         page.evaluate(f"document.documentElement.dataset.theme = '{scheme}'")
