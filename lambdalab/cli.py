@@ -42,7 +42,7 @@ from .distributions import FORMS, MAX_SECONDS, Dist
 from .errors import LambdaError
 from .kernel import StatisticalKernel
 from .pricing import Architecture, usage_cost
-from .quotas import quotas
+from .quotas import Era, quotas
 from .service import Lambda
 from .sim import Simulation
 from .traffic import poisson
@@ -197,6 +197,8 @@ def simulate(args: argparse.Namespace, progress: bool = False, engine: str = "au
     if args.max_retry_attempts is not None:
         if not asynchronous:
             raise ValueError("--max-retry-attempts applies to --invocation-type Event")
+        if aws.era is Era.SEMINAR_2019:
+            raise ValueError("--max-retry-attempts needs --era today: in 2019 Lambda retried an event twice, fixed")
         aws.put_function_event_invoke_config(FunctionName="simulated", MaximumRetryAttempts=args.max_retry_attempts)
     if args.dead_letter_queue:
         if not asynchronous:

@@ -199,7 +199,19 @@ class Lambda(Deployment, Provisioning):
         DestinationConfig: dict[str, dict[str, str]] | None = None,
     ) -> dict[str, Any]:
         """Retries (0-2), maximum event age (60 s - 6 h) and destinations of Event invocations. lambdalab
-        keeps one such configuration per function, for all its versions and aliases."""
+        keeps one such configuration per function, for all its versions and aliases.
+
+        The operation came on 25 November 2019 (botocore 1.13.27, with Lambda Destinations): the 2019
+        preset's SDK (botocore 1.13.20) has no such method, so in era 2019 the call fails as a missing
+        client method does, with ``AttributeError``, before any request."""
+        if self.era is Era.SEMINAR_2019:
+            error = AttributeError("'Lambda' object has no attribute 'put_function_event_invoke_config'")
+            getattr(error, "add_note", lambda note: None)(  # Python 3.11+; mypy checks against 3.10
+                "lambdalab: PutFunctionEventInvokeConfig came on 25 November 2019, with destinations; in the "
+                "2019 preset Lambda retries an event twice and only a dead-letter queue can be set "
+                "(update_function_configuration(DeadLetterConfig=...))."
+            )
+            raise error
         fn = self.function(FunctionName)
         destinations = DestinationConfig or {}
         if not isinstance(destinations, dict) or any(
@@ -216,7 +228,7 @@ class Lambda(Deployment, Provisioning):
             self.target(destinations["OnSuccess"]["Destination"]) if "OnSuccess" in destinations else None,
             self.target(destinations["OnFailure"]["Destination"]) if "OnFailure" in destinations else None,
         )
-        config.check(self.era)
+        config.check()
         self.asynchronous.configs[fn.name] = config
         return {
             "FunctionArn": fn.config.arn,

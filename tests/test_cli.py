@@ -303,3 +303,12 @@ def test_a_namespace_built_by_hand_is_checked_too() -> None:
     args.arrival_rate = math.nan
     with pytest.raises(ValueError, match="--arrival-rate must be a finite number > 0"):
         simulate(args)
+
+
+def test_max_retry_attempts_needs_todays_era() -> None:
+    """In 2019 an event was retried twice, fixed: PutFunctionEventInvokeConfig came on 25 November 2019."""
+    out = cli(
+        "simulate", "--era", "2019", "--arrival-rate", "1", "--duration", "const:1",
+        "--invocation-type", "Event", "--max-retry-attempts", "0", "--json",
+    )  # fmt: skip
+    assert out.returncode == 2 and "needs --era today" in out.stderr
