@@ -238,6 +238,25 @@ SQS_ONLY = {"ScalingConfig": "maximum_concurrency"}
 STARTING_POSITIONS = ("LATEST", "AT_TIMESTAMP", "TRIM_HORIZON")
 """Where a stream mapping starts: records put from now on, the first record put at or after
 ``StartingPositionTimestamp`` (Kinesis only), or the oldest record kept; in the order of AWS's message."""
+SDK_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    **dict.fromkeys(("EventSourceArn", "FunctionName", "StartingPosition"), ((str,), "<class 'str'>")),
+    **dict.fromkeys(
+        (
+            "BatchSize",
+            "MaximumBatchingWindowInSeconds",
+            "ParallelizationFactor",
+            "MaximumRetryAttempts",
+            "MaximumRecordAgeInSeconds",
+            "TumblingWindowInSeconds",
+        ),
+        ((int,), "<class 'int'>"),
+    ),
+    **dict.fromkeys(("Enabled", "BisectBatchOnFunctionError"), ((bool,), "<class 'bool'>")),
+    **dict.fromkeys(("DestinationConfig", "FilterCriteria", "ScalingConfig"), ((dict,), "<class 'dict'>")),
+    "FunctionResponseTypes": ((list, tuple), "<class 'list'>, <class 'tuple'>"),
+}
+"""The Python types botocore's validator takes for each parameter's model type, and how its report names
+them (``botocore/validate.py``: integers are ``int``, so ``True`` passes the SDK, as there)."""
 TIMESTAMP_TYPES = "<class 'datetime.datetime'>, timestamp-string"
 """The valid types botocore names for a timestamp parameter (``ParamValidator._validate_timestamp``)."""
 SQS_WINDOW_HINT = (
@@ -264,6 +283,13 @@ def check_sdk(settings: dict[str, Any], era: Era) -> None:
         raise ParamValidationError(
             "\n".join(unknown_parameter(key, known) for key in unknown), hint=" ".join(hints) or None
         )
+    wrong = [
+        invalid_type(key, value, SDK_TYPES[key][1])
+        for key, value in settings.items()
+        if key in SDK_TYPES and not isinstance(value, SDK_TYPES[key][0])
+    ]
+    if wrong:  # every wrong type in one report, as botocore gives them
+        raise ParamValidationError("\n".join(wrong))
 
 
 def parameters(kind: str, settings: dict[str, Any], era: Era, target: Callable[[str], Target]) -> dict[str, Any]:
@@ -291,9 +317,6 @@ def parameters(kind: str, settings: dict[str, Any], era: Era, target: Callable[[
         kwargs["report_batch_item_failures"] = _response_types(kwargs["report_batch_item_failures"])
     if "on_failure" in kwargs:
         kwargs["on_failure"] = _on_failure(kwargs["on_failure"], target)
-    enabled = kwargs.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise InvalidParameterValueException(f"Enabled must be true or false, not {enabled!r}.")
     if stream:
         _starting_position(kwargs)
     else:
@@ -316,8 +339,6 @@ def _starting_position(kwargs: dict[str, Any]) -> None:
             hint="Say where the mapping starts: StartingPosition='LATEST' (records put from now on), "
             "'TRIM_HORIZON' (the oldest record the stream keeps) or 'AT_TIMESTAMP' (Kinesis only).",
         )
-    if not isinstance(position, str):
-        raise ParamValidationError(invalid_type("StartingPosition", position, "<class 'str'>"))
     if position not in STARTING_POSITIONS:
         raise constraint_error(
             position, "startingPosition", f"Member must satisfy enum value set: [{', '.join(STARTING_POSITIONS)}]"
@@ -354,8 +375,6 @@ def _timestamp(value: Any) -> datetime | None:
 def _scaling_config(value: Any) -> int | None:
     """SQS ``ScalingConfig``: ``{"MaximumConcurrency": 2-1000}``, or ``{}`` for no cap (the model's
     ``MaximumConcurrency``: an integer, min 2, max 1000)."""
-    if not isinstance(value, dict):
-        raise ParamValidationError(invalid_type("ScalingConfig", value, "<class 'dict'>"))
     unknown = [key for key in value if key != "MaximumConcurrency"]
     if unknown:
         raise ParamValidationError(

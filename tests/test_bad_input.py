@@ -291,24 +291,44 @@ def test_stream_records_are_checked_when_put_not_when_read() -> None:
 
 
 @pytest.mark.parametrize(
-    ("setting", "value", "message"),
+    ("setting", "value", "valid"),
     [
-        ("BatchSize", 1.5, "BatchSize must be a whole number"),
-        ("ParallelizationFactor", 2.0, "ParallelizationFactor must be a whole number"),
-        ("MaximumRetryAttempts", NAN, "MaximumRetryAttempts must be a whole number"),
-        ("MaximumRecordAgeInSeconds", 60.5, "MaximumRecordAgeInSeconds must be a whole number"),
-        ("BisectBatchOnFunctionError", NAN, "BisectBatchOnFunctionError must be true or false"),
+        ("BatchSize", 1.5, "<class 'int'>"),
+        ("ParallelizationFactor", 2.0, "<class 'int'>"),
+        ("MaximumRetryAttempts", NAN, "<class 'int'>"),
+        ("MaximumRecordAgeInSeconds", "60", "<class 'int'>"),
+        ("BisectBatchOnFunctionError", NAN, "<class 'bool'>"),
+        ("Enabled", "yes", "<class 'bool'>"),
+        ("DestinationConfig", "arn:aws:sqs:us-east-1:123456789012:dlq", "<class 'dict'>"),
+        ("StartingPosition", 0, "<class 'str'>"),
     ],
 )
-def test_stream_mapping_settings_are_whole_numbers(setting: str, value: object, message: str) -> None:
-    """Found by tests/test_fuzz.py: BatchSize=1.5 once passed the range check and failed inside the simulation."""
+def test_stream_mapping_settings_of_the_wrong_type_are_botocores_error(setting: str, value: object, valid: str) -> None:
+    """Found by tests/test_fuzz.py: BatchSize=1.5 once passed the range check and failed inside the simulation.
+    boto3 refuses a value of the wrong type before sending it, in botocore's words (botocore/validate.py)."""
     aws = ll.Lambda()
     aws.create_function("reader", duration="const:0.1")
     stream = aws.create_stream("clicks")
-    with pytest.raises(InvalidParameterValueException, match=message):
-        aws.create_event_source_mapping(
-            EventSourceArn=stream.arn, FunctionName="reader", StartingPosition="LATEST", **{setting: value}
-        )
+    settings = {"StartingPosition": "LATEST", setting: value}
+    with pytest.raises(ll.ParamValidationError) as error:
+        aws.create_event_source_mapping(EventSourceArn=stream.arn, FunctionName="reader", **settings)
+    assert str(error.value) == (
+        "Parameter validation failed:\n"
+        f"Invalid type for parameter {setting}, value: {value}, type: {type(value)}, valid types: {valid}"
+    )
+    assert not aws.mappings, "nothing is created"
+
+
+def test_every_wrong_type_is_reported_at_once() -> None:
+    aws = ll.Lambda()
+    aws.create_function("reader", duration="const:0.1")
+    queue = aws.create_queue("orders")
+    with pytest.raises(ll.ParamValidationError) as error:
+        aws.create_event_source_mapping(EventSourceArn=queue.arn, FunctionName="reader", BatchSize="10", Enabled=1)
+    assert error.value.report.splitlines() == [
+        "Invalid type for parameter BatchSize, value: 10, type: <class 'str'>, valid types: <class 'int'>",
+        "Invalid type for parameter Enabled, value: 1, type: <class 'int'>, valid types: <class 'bool'>",
+    ]
 
 
 @pytest.mark.parametrize(
