@@ -24,6 +24,7 @@ from .errors import (
 )
 from .pricing import Architecture
 from .quotas import RESERVED_ENV_VARS, Era, Quotas
+from .sdk import CREATE_FUNCTION_2019
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -221,12 +222,6 @@ def with_defaults(config: FunctionConfig, quotas: Quotas) -> FunctionConfig:
     return config if config.runtime is not None else replace(config, runtime=DEFAULT_RUNTIME[quotas.era])
 
 
-CREATE_FUNCTION_2019 = (
-    *("FunctionName", "Runtime", "Role", "Handler", "Code", "Description", "Timeout", "MemorySize", "Publish"),
-    *("VpcConfig", "DeadLetterConfig", "Environment", "KMSKeyArn", "TracingConfig", "Tags", "Layers"),
-)
-"""CreateFunction's parameters in the SDK of November 2019, in the model's order (botocore 1.13.20, 19 November
-2019: ``CreateFunctionRequest`` in ``botocore/data/lambda/2015-03-31/service-2.json``, https://github.com/boto/botocore)."""
 LATER_FIELDS = {
     "architecture": ("Architectures", Architecture.X86_64, "came on 29 September 2021 (arm64, Graviton2)"),
     "ephemeral_storage": ("EphemeralStorage", 512, "came on 24 March 2022 (/tmp was 512 MB until then)"),

@@ -17,14 +17,12 @@ from .config import VpcConfig, validate
 from .errors import (
     InvalidParameterValueException,
     LambdaError,
-    ParamValidationError,
     ResourceConflictException,
     ResourceNotFoundException,
-    unknown_parameter,
 )
 from .function import Function
 from .names import FunctionNames
-from .quotas import Era
+from .sdk import UPDATE_FUNCTION_CONFIGURATION, check_names
 from .versions import LATEST, make_alias
 
 
@@ -81,16 +79,13 @@ class Deployment(FunctionNames):
         ``DeadLetterConfig={"TargetArn": <SQS queue or SNS topic>}``. Checked as ``CreateFunction`` checks
         them; nothing changes if one is refused. A parameter the era's SDK does not know (``EphemeralStorage``
         in 2019, a misspelt one in any era) is botocore's ``ParamValidationError`` (``Unknown parameter in
-        input: ..., must be one of: ...``: :data:`UPDATE_FUNCTION_CONFIGURATION`), raised before anything is
-        sent. It applies at once (AWS answers ``LastUpdateStatus:
+        input: ..., must be one of: ...``: :data:`lambdalab.sdk.UPDATE_FUNCTION_CONFIGURATION`), raised before
+        anything is sent. It applies at once (AWS answers ``LastUpdateStatus:
         InProgress`` for a few seconds first). The new configuration gets new execution environments, as
         on AWS: idle ones of the old configuration shut down now, busy ones when their request ends
         (https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html). Published
         versions keep theirs."""
-        sdk = UPDATE_FUNCTION_CONFIGURATION[self.era]
-        unknown = [key for key in settings if key not in sdk]
-        if unknown:  # the SDK's check, before anything is sent
-            raise ParamValidationError("\n".join(unknown_parameter(key, sdk) for key in unknown))
+        check_names(settings, UPDATE_FUNCTION_CONFIGURATION[self.era])  # the SDK's check, before anything is sent
         fn = self._unqualified(FunctionName, "UpdateFunctionConfiguration")
         for key in settings:
             if key not in _UPDATABLE:
@@ -251,24 +246,6 @@ class Deployment(FunctionNames):
             answer["RoutingConfig"] = alias.routing_config
         return answer
 
-
-UPDATE_FUNCTION_CONFIGURATION = {
-    Era.SEMINAR_2019: (
-        *("FunctionName", "Role", "Handler", "Description", "Timeout", "MemorySize", "VpcConfig", "Environment"),
-        *("Runtime", "DeadLetterConfig", "KMSKeyArn", "TracingConfig", "RevisionId", "Layers"),
-    ),
-    Era.TODAY: (
-        *("FunctionName", "Role", "Handler", "Description", "Timeout", "MemorySize", "VpcConfig", "Environment"),
-        *("Runtime", "DeadLetterConfig", "KMSKeyArn", "TracingConfig", "RevisionId", "Layers", "FileSystemConfigs"),
-        *("ImageConfig", "EphemeralStorage", "SnapStart", "LoggingConfig", "CapacityProviderConfig", "DurableConfig"),
-    ),
-}
-"""UpdateFunctionConfiguration's parameters in each era's SDK, in the model's order: botocore 1.13.20 (19 November
-2019) and 1.43.67 (August 2026), ``UpdateFunctionConfigurationRequest`` in
-``botocore/data/lambda/2015-03-31/service-2.json`` (https://github.com/boto/botocore). Added since 2019, with the
-botocore release: ``FileSystemConfigs`` (June 2020, 1.17.4), ``ImageConfig`` (December 2020, 1.19.27),
-``EphemeralStorage`` (March 2022, 1.24.26), ``SnapStart`` (November 2022, 1.29.18), ``LoggingConfig`` (November
-2023, 1.32.2), ``CapacityProviderConfig`` and ``DurableConfig`` (December 2025, 1.41.6 and 1.42.1)."""
 
 _CONFIG_FIELDS = {
     "MemorySize": "memory_size",

@@ -18,30 +18,6 @@ LocalStack's validated snapshot tests, ``tests/aws/services/lambda_/test_lambda_
 ``InvalidParameterValueException: Need to specify a timestamp`` (quoted from AWS in 2019:
 https://github.com/awsdocs/aws-cloudformation-user-guide/pull/334).
 
-**Parameters that came later.** boto3 checks a request against its copy of the API model before
-sending it, so a parameter that the SDK of the time did not know never reached AWS: botocore raised
-``ParamValidationError`` (``Parameter validation failed:`` / ``Unknown parameter in input:
-"FunctionResponseTypes", must be one of: EventSourceArn, FunctionName, ...``;
-:class:`lambdalab.errors.ParamValidationError`). The 2019 preset is the SDK of November 2019 (botocore
-1.13.20, as :mod:`lambdalab.config`; the list was the same from 1.12.218, 29 August, to 1.13.25, 22 November
-2019: ``EventSourceArn, FunctionName, Enabled, BatchSize, MaximumBatchingWindowInSeconds, StartingPosition,
-StartingPositionTimestamp``;
-``botocore/data/lambda/2015-03-31/service-2.json``, https://github.com/boto/botocore). What came after,
-with the botocore release that added it:
-
-- ``ParallelizationFactor`` and the stream error-handling settings ``MaximumRetryAttempts``,
-  ``MaximumRecordAgeInSeconds``, ``BisectBatchOnFunctionError``, ``DestinationConfig``: 25 November 2019
-  (botocore 1.13.26;
-  https://aws.amazon.com/about-aws/whats-new/2019/11/aws-lambda-supports-parallelization-factor-for-kinesis-and-dynamodb-event-sources/,
-  https://aws.amazon.com/about-aws/whats-new/2019/11/aws-lambda-supports-failure-handling-features-for-kinesis-and-dynamodb-event-sources/);
-- ``FunctionResponseTypes`` and ``TumblingWindowInSeconds``: 15 December 2020 (botocore 1.19.36), for
-  Kinesis and DynamoDB Streams (custom checkpoints:
-  https://aws.amazon.com/blogs/compute/optimizing-batch-processing-with-custom-checkpoints-in-aws-lambda/);
-  ``ReportBatchItemFailures`` for SQS followed in November 2021
-  (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html);
-- ``FilterCriteria``: 23 November 2021 (botocore 1.23.11); ``ScalingConfig``: 12 January 2023 (botocore
-  1.29.48; https://aws.amazon.com/blogs/compute/introducing-maximum-concurrency-of-aws-lambda-functions-when-using-amazon-sqs-as-an-event-source/).
-
 A parameter that the 2019 SDK knew but whose allowed values changed keeps AWS's answer of the time:
 SQS batches above 10 and SQS batching windows came in November 2020
 (https://aws.amazon.com/about-aws/whats-new/2020/11/aws-lambda-now-supports-batch-windows-of-up-to-5-minutes-for-functions/);
@@ -100,9 +76,9 @@ from .errors import (
     check_whole_range,
     constraint_error,
     invalid_type,
-    unknown_parameter,
 )
 from .quotas import Era
+from .sdk import check_event_source_mapping
 
 if TYPE_CHECKING:
     from .accounting import Ledger
@@ -138,82 +114,6 @@ class Service(Protocol):
     ) -> None: ...
 
 
-SDK_PARAMETERS: dict[Era, tuple[str, ...]] = {
-    Era.SEMINAR_2019: (
-        "EventSourceArn",
-        "FunctionName",
-        "Enabled",
-        "BatchSize",
-        "MaximumBatchingWindowInSeconds",
-        "StartingPosition",
-        "StartingPositionTimestamp",
-    ),
-    Era.TODAY: (
-        "EventSourceArn",
-        "FunctionName",
-        "Enabled",
-        "BatchSize",
-        "FilterCriteria",
-        "KMSKeyArn",
-        "MetricsConfig",
-        "LoggingConfig",
-        "ScalingConfig",
-        "MaximumBatchingWindowInSeconds",
-        "ParallelizationFactor",
-        "StartingPosition",
-        "StartingPositionTimestamp",
-        "DestinationConfig",
-        "MaximumRecordAgeInSeconds",
-        "BisectBatchOnFunctionError",
-        "MaximumRetryAttempts",
-        "Tags",
-        "TumblingWindowInSeconds",
-        "Topics",
-        "Queues",
-        "SourceAccessConfigurations",
-        "SelfManagedEventSource",
-        "FunctionResponseTypes",
-        "AmazonManagedKafkaEventSourceConfig",
-        "SelfManagedKafkaEventSourceConfig",
-        "DocumentDBEventSourceConfig",
-        "ProvisionedPollerConfig",
-    ),
-}
-"""CreateEventSourceMapping's parameters in the SDK of each era, in the model's order (botocore's
-``CreateEventSourceMappingRequest``: 1.13.20 for 2019, 1.43.67 for today), as botocore lists
-them after ``must be one of:``."""
-STREAM_SETTINGS_HINT = (
-    "ParallelizationFactor and the stream error-handling settings (MaximumRetryAttempts, "
-    "MaximumRecordAgeInSeconds, BisectBatchOnFunctionError, DestinationConfig) came on 25 November 2019 "
-    "(era='today'); in 2019 a stream mapping read one batch per shard at a time and retried a failing "
-    "batch until its records expired."
-)
-PARTIAL_HINT = (
-    "Partial batch responses (FunctionResponseTypes=['ReportBatchItemFailures']) came in December 2020 for "
-    "Kinesis and DynamoDB Streams and in November 2021 for SQS (era='today'); in 2019 a batch succeeded or "
-    "failed as a whole."
-)
-LATER_HINTS = {
-    **dict.fromkeys(
-        (
-            "ParallelizationFactor",
-            "MaximumRetryAttempts",
-            "MaximumRecordAgeInSeconds",
-            "BisectBatchOnFunctionError",
-            "DestinationConfig",
-        ),
-        STREAM_SETTINGS_HINT,
-    ),
-    "FunctionResponseTypes": PARTIAL_HINT,
-    "TumblingWindowInSeconds": "Tumbling windows (TumblingWindowInSeconds) came in December 2020.",
-    "FilterCriteria": "Event filtering (FilterCriteria) came in November 2021.",
-    "ScalingConfig": (
-        "ScalingConfig (an SQS mapping's maximum concurrency) came in January 2023 (era='today'); in 2019 only "
-        "the function's reserved concurrency limited an SQS mapping."
-    ),
-}
-"""lambdalab's note for a parameter that the 2019 SDK did not know yet: when it came, and what 2019 did."""
-
 COMMON = {
     "BatchSize": "batch_size",
     "MaximumBatchingWindowInSeconds": "maximum_batching_window_s",
@@ -238,25 +138,6 @@ SQS_ONLY = {"ScalingConfig": "maximum_concurrency"}
 STARTING_POSITIONS = ("LATEST", "AT_TIMESTAMP", "TRIM_HORIZON")
 """Where a stream mapping starts: records put from now on, the first record put at or after
 ``StartingPositionTimestamp`` (Kinesis only), or the oldest record kept; in the order of AWS's message."""
-SDK_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
-    **dict.fromkeys(("EventSourceArn", "FunctionName", "StartingPosition"), ((str,), "<class 'str'>")),
-    **dict.fromkeys(
-        (
-            "BatchSize",
-            "MaximumBatchingWindowInSeconds",
-            "ParallelizationFactor",
-            "MaximumRetryAttempts",
-            "MaximumRecordAgeInSeconds",
-            "TumblingWindowInSeconds",
-        ),
-        ((int,), "<class 'int'>"),
-    ),
-    **dict.fromkeys(("Enabled", "BisectBatchOnFunctionError"), ((bool,), "<class 'bool'>")),
-    **dict.fromkeys(("DestinationConfig", "FilterCriteria", "ScalingConfig"), ((dict,), "<class 'dict'>")),
-    "FunctionResponseTypes": ((list, tuple), "<class 'list'>, <class 'tuple'>"),
-}
-"""The Python types botocore's validator takes for each parameter's model type, and how its report names
-them (``botocore/validate.py``: integers are ``int``, so ``True`` passes the SDK, as there)."""
 TIMESTAMP_TYPES = "<class 'datetime.datetime'>, timestamp-string"
 """The valid types botocore names for a timestamp parameter (``ParamValidator._validate_timestamp``)."""
 SQS_WINDOW_HINT = (
@@ -270,32 +151,10 @@ def unsupported(name: str) -> InvalidParameterValueException:
     return InvalidParameterValueException(f"Unsupported {name} parameter for given event source mapping type")
 
 
-def check_sdk(settings: dict[str, Any], era: Era) -> None:
-    """What boto3 does before sending the request: every parameter must be in the era's SDK model, else
-    botocore's :class:`ParamValidationError` names each unknown one and lists the known ones."""
-    known = SDK_PARAMETERS[era]
-    unknown = [key for key in settings if key not in known]
-    if unknown:
-        hints = dict.fromkeys(LATER_HINTS[key] for key in unknown if key in LATER_HINTS and era is Era.SEMINAR_2019)
-        later = [key for key in unknown if key in SDK_PARAMETERS[Era.TODAY] and key not in LATER_HINTS]
-        if later and era is Era.SEMINAR_2019:
-            hints[f"{', '.join(later)}: not in the SDK of 2019 (era='today' has it)."] = None
-        raise ParamValidationError(
-            "\n".join(unknown_parameter(key, known) for key in unknown), hint=" ".join(hints) or None
-        )
-    wrong = [
-        invalid_type(key, value, SDK_TYPES[key][1])
-        for key, value in settings.items()
-        if key in SDK_TYPES and not isinstance(value, SDK_TYPES[key][0])
-    ]
-    if wrong:  # every wrong type in one report, as botocore gives them
-        raise ParamValidationError("\n".join(wrong))
-
-
 def parameters(kind: str, settings: dict[str, Any], era: Era, target: Callable[[str], Target]) -> dict[str, Any]:
     """Check CreateEventSourceMapping's parameters for a source of ``kind`` (``sqs``, ``kinesis`` or
     ``dynamodb``) as boto3 and the API do; return the mapping's keyword arguments."""
-    check_sdk(settings, era)
+    check_event_source_mapping(settings, era)
     stream = kind != "sqs"
     kwargs: dict[str, Any] = {}
     for key, value in settings.items():
