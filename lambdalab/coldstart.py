@@ -66,10 +66,10 @@ class ColdStartModel:
                     f"ColdStartModel.{name} must be a Dist (Dist.parse('exp:0.2') makes one), not {value!r}"
                 )
 
-    def platform_delay(self, rng: random.Random, in_vpc: bool = False) -> float:
+    def platform_delay(self, rng: random.Random) -> float:
         """Time before INIT starts that every cold start pays: sandbox, download, unpack. A VPC function's
-        wait for its ENI is not here (``in_vpc`` changes nothing): only the cold starts that create an ENI
-        pay for it, and those that join one still being made wait for the rest (:class:`EniPool`)."""
+        wait for its ENI is not here: only the cold starts that create an ENI pay for it, and those that
+        join one still being made wait for the rest (:class:`EniPool`)."""
         return self.sandbox.sample(rng) + self.code_download.sample(rng) + self.unpack.sample(rng)
 
 
@@ -126,12 +126,11 @@ class EniPool:
     lambdalab keeps none. O(log n) per join or leave.
     """
 
-    __slots__ = ("capacity", "enis", "members", "open", "seq")
+    __slots__ = ("capacity", "enis", "open", "seq")
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self.enis: set[Eni] = set()
-        self.members = 0  # environments attached, over all its ENIs
         self.open: list[tuple[float, int, Eni]] = []  # ENIs that had room when pushed, soonest attached first
         self.seq = 0
 
@@ -151,7 +150,6 @@ class EniPool:
             self.enis.add(eni)
             self._offer(eni)
         eni.members.add(env)
-        self.members += 1
         if len(eni.members) >= self.capacity and open_ and open_[0][2] is eni:
             heapq.heappop(open_)
             eni.queued = False
@@ -162,18 +160,11 @@ class EniPool:
         if env not in eni.members:
             return
         eni.members.remove(env)
-        self.members -= 1
         if not eni.members:
             eni.released = True
             self.enis.discard(eni)
         else:
             self._offer(eni)
-
-    def sweep(self, gone: Callable[[ExecutionEnvironment], bool]) -> None:
-        """Let go of the environments that shut down unannounced (O(environments attached))."""
-        for eni in list(self.enis):
-            for env in [m for m in eni.members if gone(m)]:
-                self.leave(eni, env)
 
     def _offer(self, eni: Eni) -> None:
         if not eni.queued:

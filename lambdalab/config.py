@@ -17,14 +17,12 @@ from datetime import date
 
 from .errors import (
     InvalidParameterValueException,
-    ParamValidationError,
     check_whole_range,
     constraint_error,
-    unknown_parameter,
 )
 from .pricing import Architecture
 from .quotas import RESERVED_ENV_VARS, Era, Quotas
-from .sdk import CREATE_FUNCTION_2019
+from .sdk import CREATE_FUNCTION_2019, check_names
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -244,8 +242,9 @@ def check_era_parameters(config: FunctionConfig, era: Era) -> None:
         return
     later = [(name, when) for key, (name, default, when) in LATER_FIELDS.items() if getattr(config, key) != default]
     if later:
-        raise ParamValidationError(
-            "\n".join(unknown_parameter(name, CREATE_FUNCTION_2019) for name, _ in later),
+        check_names(
+            dict.fromkeys(name for name, _ in later),
+            CREATE_FUNCTION_2019,
             hint=" ".join(f"{name} {when}." for name, when in later) + " Leave it out in 2019, or use era='today'.",
         )
 

@@ -64,7 +64,6 @@ class EnvironmentLifecycle(EngineState):
         if self.eni_pools is None:
             self.eni_pools = {}
         pools = self.eni_pools.setdefault(fn, {})
-        self._sweep_enis(pools, len(fn.environments) - 1)
         pool = pools.get(key)
         if pool is None:
             pool = pools[key] = EniPool(eni_capacity(key[2]))
@@ -72,20 +71,9 @@ class EnvironmentLifecycle(EngineState):
         assert eni is not None
         env.tag = pool.join(env, self.sim.now, lambda: eni.sample(self.sim.rng))
 
-    @staticmethod
-    def _sweep_enis(pools: dict[EniKey, EniPool], live: int) -> None:
-        """More environments attached than ``live`` remain: some shut down unannounced (a reset or a
-        stale one after its request); let go of them."""
-        if sum(pool.members for pool in pools.values()) > live:
-            for pool in pools.values():
-                pool.sweep(lambda env: env.state is EnvState.SHUT_DOWN)
-
     def attached_enis(self, fn: Function) -> int:
         """ENIs attached now for this function version in the 2019 model (0 where there are none)."""
-        pools = (self.eni_pools or {}).get(fn)
-        if not pools:
-            return 0
-        self._sweep_enis(pools, len(fn.environments))
+        pools = (self.eni_pools or {}).get(fn, {})
         return sum(len(pool.enis) for pool in pools.values())
 
     def _shut_down(self, fn: Function, env: ExecutionEnvironment) -> None:
@@ -98,7 +86,7 @@ class EnvironmentLifecycle(EngineState):
     def provision(self, fn: Function) -> None:
         """Start one provisioned-concurrency environment: INIT now, then idle until used."""
         env = self._create(fn, provisioned=True)
-        delay = fn.cold_start.platform_delay(self.sim.rng, fn.in_vpc)
+        delay = fn.cold_start.platform_delay(self.sim.rng)
         self.sim.schedule(delay, lambda: self._init(fn, env, None))
 
     def retire_provisioned(self, fn: Function) -> None:

@@ -19,7 +19,6 @@ from .coldstart import ColdStartModel
 from .config import FunctionConfig
 from .distributions import Dist
 from .lifecycle import ExecutionEnvironment
-from .runtime import MB_PER_VCPU
 from .versions import LATEST, Alias
 
 
@@ -52,7 +51,8 @@ class Function:
         cold_start: ColdStartModel,
         memory_used_mb: int,
         version: str = LATEST,
-        mb_per_vcpu: int = MB_PER_VCPU,
+        *,
+        mb_per_vcpu: int,
     ) -> None:
         if (code is None) == (model is None):
             raise ValueError("a function needs either code (Code.from_...) or a duration model, not both")
@@ -85,7 +85,6 @@ class Function:
         self.name = config.function_name  # read on every request: an attribute, not a property
         self.memory_used_mb = min(self.memory_used_request, config.memory_size)
         self.vcpus = config.memory_size / self.mb_per_vcpu
-        self.in_vpc = config.vpc_config is not None
         self.timeout = float(config.timeout)
         self.arn = config.arn if self.version == LATEST else f"{config.arn}:{self.version}"
         """The version's ARN: unqualified for ``$LATEST`` (as ``GetFunction`` gives it), qualified for a number."""
@@ -94,7 +93,13 @@ class Function:
     def snapshot(self, version: str) -> Function:
         """A published version: this configuration and code, frozen."""
         return Function(
-            self.config, self.code, self.model, self.cold_start, self.memory_used_request, version, self.mb_per_vcpu
+            self.config,
+            self.code,
+            self.model,
+            self.cold_start,
+            self.memory_used_request,
+            version,
+            mb_per_vcpu=self.mb_per_vcpu,
         )
 
     def take_idle(self) -> ExecutionEnvironment | None:

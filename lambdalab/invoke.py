@@ -137,7 +137,7 @@ class Engine(EnvironmentLifecycle, Responses):
         if reason is not None:
             return self._throttled(req, reason)
         req.env, req.pooled, req.cold = self._create(fn, provisioned=False), pooled, True
-        delay = fn.cold_start.platform_delay(self.sim.rng, fn.in_vpc)
+        delay = fn.cold_start.platform_delay(self.sim.rng)
         self.sim.schedule(delay, lambda: self._init(fn, req.env, req))  # type: ignore[arg-type]
 
     def _throttled(self, req: Request, reason: str) -> None:

@@ -48,8 +48,7 @@ class Responses(EngineState):
             pass  # INIT failed: the environment is already gone
         elif reset or (fn.stale and env.id in fn.stale):  # a timeout or a crash resets it; a stale one goes
             fn.stale.discard(env.id)
-            env.to(EnvState.SHUT_DOWN)
-            fn.discard(env)
+            self._shut_down(fn, env)
             self.recorder.env_change(now, -1, -1)
             if env.provisioned and fn.provisioned_envs < fn.provisioned_target:
                 self.provision(fn)  # Lambda keeps the provisioned count: a fresh environment replaces it

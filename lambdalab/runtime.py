@@ -54,9 +54,7 @@ from .virtualtime import PATCHES, Clock, Deadline, _current, current_clock
 
 _enter_tmp, _leave_tmp = ACTIVE.append, ACTIVE.pop  # the running environment's /tmp (lambdalab.tmpfs)
 
-__all__ = ["MB_PER_VCPU", "Clock", "Deadline", "Sandbox", "_current", "compute", "current_clock", "marshal", "sandbox"]
-
-MB_PER_VCPU = 1769
+__all__ = ["Clock", "Deadline", "Sandbox", "_current", "compute", "current_clock", "marshal", "sandbox"]
 
 
 def compute(cpu_seconds: float, threads: int = 1) -> None:

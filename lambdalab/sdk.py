@@ -39,6 +39,7 @@ __all__ = [
     "UPDATE_FUNCTION_CONFIGURATION",
     "check_event_source_mapping",
     "check_names",
+    "missing_method",
 ]
 
 CREATE_FUNCTION_2019 = (
@@ -160,6 +161,14 @@ EVENT_SOURCE_MAPPING_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
 }
 """The Python types botocore's validator takes for each parameter's model type, and how its report names
 them (``botocore/validate.py``: integers are ``int``, so ``True`` passes the SDK, as there)."""
+
+
+def missing_method(name: str, note: str) -> AttributeError:
+    """The error of calling a client method that the era's SDK does not have (the operation came later):
+    Python's ``AttributeError``, with lambdalab's ``note`` (shown under it from Python 3.11)."""
+    error = AttributeError(f"'Lambda' object has no attribute '{name}'")
+    getattr(error, "add_note", lambda note: None)(f"lambdalab: {note}")  # Python 3.11+; mypy checks against 3.10
+    return error
 
 
 def check_names(settings: dict[str, Any], known: tuple[str, ...], hint: str | None = None) -> None:

@@ -52,6 +52,7 @@ from .pricing import PROVISIONED_BILLING_S, Architecture, price_sheet, usage_cos
 from .provisioning import Provisioning
 from .quotas import Era, quotas
 from .runtime import _current
+from .sdk import missing_method
 from .sim import DEFAULT_EPOCH, SEMINAR_EPOCH, Simulation
 from .sqs import SQSEventSourceMapping, SQSQueue
 from .streams import Stream, StreamEventSourceMapping
@@ -205,13 +206,12 @@ class Lambda(Deployment, Provisioning):
         preset's SDK (botocore 1.13.20) has no such method, so in era 2019 the call fails as a missing
         client method does, with ``AttributeError``, before any request."""
         if self.era is Era.SEMINAR_2019:
-            error = AttributeError("'Lambda' object has no attribute 'put_function_event_invoke_config'")
-            getattr(error, "add_note", lambda note: None)(  # Python 3.11+; mypy checks against 3.10
-                "lambdalab: PutFunctionEventInvokeConfig came on 25 November 2019, with destinations; in the "
-                "2019 preset Lambda retries an event twice and only a dead-letter queue can be set "
-                "(update_function_configuration(DeadLetterConfig=...))."
+            raise missing_method(
+                "put_function_event_invoke_config",
+                "PutFunctionEventInvokeConfig came on 25 November 2019, with destinations; in the 2019 preset "
+                "Lambda retries an event twice and only a dead-letter queue can be set "
+                "(update_function_configuration(DeadLetterConfig=...)).",
             )
-            raise error
         fn = self.function(FunctionName)
         destinations = DestinationConfig or {}
         if not isinstance(destinations, dict) or any(
