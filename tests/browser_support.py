@@ -70,3 +70,17 @@ class Visit:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def switch_theme(page: Page, scheme: Literal["light", "dark"]) -> None:
+    """Switch the book's theme and end at once every colour transition that started.
+
+    The theme's buttons fade their colours over 0.15 s (Bootstrap's `.btn`), and a busy machine
+    may draw no frame for longer than any fixed pause: axe then measured a colour half-way between
+    the two themes (CI, dark mode, the search button). `getAnimations()` brings styles up to date."""
+    page.evaluate(
+        f"""() => {{
+            document.documentElement.dataset.theme = '{scheme}';
+            document.getAnimations().filter(a => a instanceof CSSTransition).forEach(a => a.finish());
+        }}"""
+    )

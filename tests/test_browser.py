@@ -16,7 +16,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
-from browser_support import PHONE, Visit
+from browser_support import PHONE, Visit, switch_theme
 from conftest import BuiltBook
 
 CHAPTER = "chapters/01_why_serverless.html"
@@ -212,10 +212,9 @@ def test_axe_finds_no_violations(
     for path in [*page_paths(built_book), "index.html"]:
         with Visit(browser, site, path, viewport=viewport, color_scheme=scheme) as visit:  # type: ignore[arg-type]
             page = visit.page
-            page.evaluate(f"document.documentElement.dataset.theme = '{scheme}'")
+            switch_theme(page, scheme)
             if page.locator(".plotly-graph-div").count():
                 wait_until_drawn(page)
-            page.wait_for_timeout(300)
             results = Axe().run(page, options={"runOnly": {"type": "rule", "values": AXE_RULES}})
             violations = [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in results.response["violations"]]
             assert not violations, f"{path} ({scheme}, {viewport or 'desktop'}): {violations}"

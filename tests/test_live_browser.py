@@ -28,7 +28,7 @@ from playwright.sync_api import Browser, Page
 from test_browser import AXE_RULES
 from test_live import page_data
 
-from browser_support import PHONE, Visit
+from browser_support import PHONE, Visit, switch_theme
 from conftest import BuiltBook
 from lambdalab_book.compare import outputs_difference
 from lambdalab_book.launch import SETUP_CELL_ID
@@ -309,8 +309,7 @@ def test_after_a_run_the_page_passes_axe_and_fits_a_phone(runs: list[Run]) -> No
     first = next(cell for cell in run.data["cells"] if cell["live"] and cell["rendered"] and cell["number"])
     page.locator(f'.ll-live[data-cell="{first["index"]}"] .ll-live-edit').click()  # an editor open too
     for scheme in ("light", "dark"):
-        page.evaluate(f"document.documentElement.dataset.theme = '{scheme}'")
-        page.wait_for_timeout(300)
+        switch_theme(page, scheme)
         results = Axe().run(page, options={"runOnly": {"type": "rule", "values": AXE_RULES}})
         violations = [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in results.response["violations"]]
         assert not violations, f"{run.path} after a run ({scheme}): {violations}"
