@@ -112,7 +112,11 @@ def test_figure_control_works_by_keyboard_and_pointer(site: str, browser: Browse
         )
         at_100 = json.loads(figure.evaluate(read))
         group.get_by_text("15 ms", exact=True).click()
-        page.wait_for_timeout(300)
+        page.wait_for_function(
+            f"el => ({last_points})(el) !== {json.dumps(json.dumps(at_100, separators=(',', ':')))}",
+            arg=figure.element_handle(),
+            timeout=5_000,
+        )
         at_15 = json.loads(figure.evaluate(read))
         assert before != at_100 != at_15
         # 2019 billed 15 ms as 100 ms: its line lies far above today's at 15 ms.
@@ -132,17 +136,19 @@ def test_figures_have_no_share_button_or_logo(site: str, browser: Browser) -> No
 
 
 def test_figures_follow_dark_mode(site: str, browser: Browser) -> None:
+    """A figure's text takes the theme's text colour, and follows the reader's switch of theme."""
+    follows = """el => el._fullLayout.font.color.replace(/ /g, '') === getComputedStyle(document.documentElement)
+        .getPropertyValue('--pst-color-text-base').trim()"""
     with Visit(browser, site, CHAPTER, color_scheme="dark") as visit:
         page = visit.page
         page.evaluate("document.documentElement.dataset.theme = 'dark'")
         wait_until_drawn(page)
         figure = page.locator(".plotly-graph-div").first
-        page.wait_for_timeout(300)
+        page.wait_for_function(follows, arg=figure.element_handle(), timeout=5_000)
         dark = figure.evaluate("el => el._fullLayout.font.color")
         page.evaluate("document.documentElement.dataset.theme = 'light'")
-        page.wait_for_timeout(300)
-        light = figure.evaluate("el => el._fullLayout.font.color")
-        assert dark != light
+        page.wait_for_function(follows, arg=figure.element_handle(), timeout=5_000)
+        assert figure.evaluate("el => el._fullLayout.font.color") != dark
         assert figure.evaluate("el => el._fullLayout.paper_bgcolor").replace(" ", "") == "rgba(0,0,0,0)"
 
 
