@@ -5,6 +5,8 @@ are :mod:`lambdalab.lifecycle`'s; here is when they happen. Cold start: the plat
 (:mod:`lambdalab.coldstart`), then INIT runs the function's module code in a fresh sandbox
 (:mod:`lambdalab.runtime`). On-demand INIT is cut at 10 s and repeated inside the first INVOKE
 (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-ib).
+An environment reset by a timeout or a crash runs INIT again inside its next request's INVOKE, with a
+fresh runtime and the same ``/tmp`` (a suppressed init, "Failures during the invoke phase" on that page).
 Idle environments are reaped after their idle lifetime; provisioned ones are kept to the version's
 count (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html).
 Where the era's model has an ENI step (2019), a VPC function's new environment joins an ENI of its
@@ -21,7 +23,7 @@ from . import logs as logfmt
 from .code import InitError
 from .coldstart import Eni, EniPool, eni_capacity
 from .function import Function
-from .lifecycle import EnvironmentLog, EnvState, ExecutionEnvironment
+from .lifecycle import PARKED_STATES, EnvironmentLog, EnvState, ExecutionEnvironment
 from .quotas import Era
 from .request import EngineState, Request
 from .runtime import Deadline, Sandbox, error_log_message, sandbox
@@ -106,7 +108,7 @@ class EnvironmentLifecycle(EngineState):
         when they finish, so that every later request runs in an environment of the new one."""
         for env in list(fn.environments.values()):
             _because(env, "retired")  # a busy one goes when it finishes (lambdalab.responses)
-            if env.state is EnvState.IDLE:
+            if env.state in PARKED_STATES:
                 self._shut_down(fn, env)
                 self.recorder.env_change(self.sim.now, -1, 0)
             else:
@@ -122,25 +124,7 @@ class EnvironmentLifecycle(EngineState):
             env.record.init_start = self.sim.now
         if self.logs is not None and self.quotas.era is Era.TODAY:  # not in the tail: the console does not show it
             self._log(fn, env, logfmt.init_start_line(fn.config.runtime or "", self.region))
-        duration = fn.init_duration(self.sim.rng)
-        failure: InitError | None = None
-        lines: list[tuple[float, str]] = []
-        if fn.code is not None:
-            clock = self.clock_class(self.sim.now, float("inf"), self.epoch_unix, fn.vcpus, req.id if req else "")
-            imports = fn.code.imports if fn.code.kind in ("source", "directory") else None
-            box = Sandbox(fn.environment_variables(env, self.region), fn.config.ephemeral_storage, imports)
-            try:
-                with sandbox(clock, box, self.real_time_limit_s):
-                    env.loaded = fn.code.load(fn.config.handler, env.id)
-                box.modules.update(env.loaded.modules)
-                box.path = env.loaded.path
-                env.sandbox = box
-            except InitError as error:
-                failure = error
-            except Deadline:  # the real-time guard stopped INIT's code
-                failure = InitError("Sandbox.Timedout", "INIT stopped by lambdalab's real-time limit")
-            duration += clock.elapsed
-            lines = clock.lines
+        duration, failure, lines = self._run_init(fn, env, req.id if req else "")
         cap = self.quotas.init_cap_s
         if req is not None and failure is None and cap is not None and duration > cap:
             # On-demand INIT is cut at 10 s and run again inside the first INVOKE, under the function's timeout
@@ -155,6 +139,55 @@ class EnvironmentLifecycle(EngineState):
             req.init_duration = duration
         self.sim.schedule(duration, lambda: self._initialised(fn, env, req, failure, lines))
 
+    def _run_init(
+        self, fn: Function, env: ExecutionEnvironment, request_id: str
+    ) -> tuple[float, InitError | None, list[tuple[float, str]]]:
+        """Start a runtime in ``env`` and run the function's module code in a fresh sandbox that takes over
+        the environment's ``/tmp``: INIT's virtual duration, its failure if any, and the lines it logged."""
+        duration = fn.init_duration(self.sim.rng)
+        if fn.code is None:
+            return duration, None, []
+        clock = self.clock_class(self.sim.now, float("inf"), self.epoch_unix, fn.vcpus, request_id)
+        imports = fn.code.imports if fn.code.kind in ("source", "directory") else None
+        box = Sandbox(fn.environment_variables(env, self.region), fn.config.ephemeral_storage, imports)
+        old, env.sandbox, env.loaded = env.sandbox, box, None
+        if old is not None:  # a reset keeps /tmp
+            box.tmp, old.tmp = old.tmp, None
+        failure: InitError | None = None
+        try:
+            with sandbox(clock, box, self.real_time_limit_s):
+                env.loaded = fn.code.load(fn.config.handler, env.id)
+            box.modules.update(env.loaded.modules)
+            box.path = env.loaded.path
+        except InitError as error:
+            failure = error
+        except Deadline:  # the real-time guard stopped INIT's code
+            failure = InitError("Sandbox.Timedout", "INIT stopped by lambdalab's real-time limit")
+        return duration + clock.elapsed, failure, clock.lines
+
+    def _suppressed_init(self, fn: Function, env: ExecutionEnvironment, req: Request) -> dict[str, Any] | None:
+        """INIT again at the start of ``req``'s INVOKE, in an environment reset by a timeout or a crash:
+        AWS's *suppressed init* (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html,
+        "Failures during the invoke phase"). No ``INIT_START`` line and no ``Init Duration``: its time is in
+        ``req.redo_init``, which the request's duration, bill and timeout include. Its log lines go out now;
+        on failure, the error payload the request answers with."""
+        duration, failure, lines = self._run_init(fn, env, req.id)
+        req.redo_init = duration
+        self._log_lines(fn, env, lines, req)
+        if failure is None:
+            return None
+        payload = self._init_error(failure)
+        self._log(fn, env, error_log_message(payload), self.sim.now + duration, req=req)
+        return payload
+
+    def _init_error(self, failure: InitError) -> dict[str, Any]:
+        """The error payload of a failed INIT."""
+        payload: dict[str, Any] = {"errorMessage": failure.message, "errorType": failure.error_type}
+        if self.quotas.era is Era.TODAY:
+            payload["requestId"] = ""  # INIT runs before any request: the runtime reports no id
+        payload["stackTrace"] = failure.stack_trace
+        return payload
+
     def _initialised(
         self,
         fn: Function,
@@ -167,10 +200,7 @@ class EnvironmentLifecycle(EngineState):
             env.record.init_end = self.sim.now
         self._log_lines(fn, env, lines, req)
         if failure is not None:
-            payload: dict[str, Any] = {"errorMessage": failure.message, "errorType": failure.error_type}
-            if self.quotas.era is Era.TODAY:
-                payload["requestId"] = ""  # INIT runs before any request: the runtime reports no id
-            payload["stackTrace"] = failure.stack_trace
+            payload = self._init_error(failure)
             self._log(fn, env, error_log_message(payload), req=req)
             self._shut_down(fn, env)  # a failed INIT resets the environment
             self.recorder.env_change(self.sim.now, -1, -1)
@@ -206,7 +236,7 @@ class EnvironmentLifecycle(EngineState):
 
     def _reap(self, fn: Function, env: ExecutionEnvironment) -> None:
         env.expiry = None
-        if env.state is not EnvState.IDLE:
+        if env.state not in PARKED_STATES:
             return  # busy: its next idle period arms a new timer
         if self.sim.now < env.expires_at:
             env.expiry = self.sim.at(env.expires_at, lambda: self._reap(fn, env))

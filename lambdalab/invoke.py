@@ -148,11 +148,20 @@ class Engine(EnvironmentLifecycle, Responses):
     def _invoke(self, req: Request) -> None:
         env, fn, now = req.env, req.fn, self.sim.now
         assert env is not None
+        reset = env.state is EnvState.RESET
         env.to(EnvState.INVOKING)
         env.invocations += 1
         req.start = now
-        if self.logs is not None:
-            self._log(fn, env, start_line(req.id, fn.version), req=req)
+        failure = self._suppressed_init(fn, env, req) if reset else None
+        if self.logs is not None:  # after a suppressed init: START comes when it ends (AWS's example)
+            self._log(fn, env, start_line(req.id, fn.version), now + req.redo_init if reset else None, req=req)
+        if failure is not None:
+            if req.redo_init >= fn.timeout:
+                return self._at(fn.timeout, lambda: self._timed_out(req))
+            body, error_type, redo = json.dumps(failure).encode(), failure["errorType"], req.redo_init
+            return self._at(
+                redo, lambda: self._respond(req, now, redo, body, "Unhandled", "init_error", error_type, reset=True)
+            )
         model = fn.model
         if model is not None:
             duration = model.duration.sample(self.sim.rng) + req.redo_init

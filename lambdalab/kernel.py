@@ -12,8 +12,10 @@ The model it mirrors: a request takes the most recently used idle environment
 or, if admitted by the concurrency rules (reserved concurrency or the
 unreserved pool, then the era's scaling rate), creates one: platform steps,
 then INIT (cut at the era's INIT cap and repeated inside INVOKE), then the
-handler. A timeout resets the environment; an idle one is reaped when its
-sampled lifetime has passed, by at most one pending timer per environment.
+handler. A timeout resets the environment: it waits like an idle one, and the
+next request it serves runs INIT again first (a suppressed init, inside INVOKE
+and under the timeout). A waiting one is reaped when its sampled lifetime has
+passed, by at most one pending timer per environment.
 """
 
 from __future__ import annotations
@@ -155,13 +157,18 @@ class StatisticalKernel:
                         if envs > peak_envs:
                             peak_envs = envs
                         self.created += 1
-                        env = [0.0, _INF, 0, True, self.created]  # expires_at, reap time, generation, busy, key
+                        # expires_at, reap time, generation, busy, key, reset
+                        env = [0.0, _INF, 0, True, self.created, False]
                         delay = draw_steps[0]() + draw_steps[1]() + draw_steps[2]()
                         seq += 1
                         push(heap, (now + delay, seq, _INIT_START, (env, arrival)))
-                    else:  # warm: INVOKE now
+                    else:  # warm: INVOKE now, after a suppressed init if a timeout reset it
                         env[3] = True
-                        duration = draw_duration()
+                        duration = 0.0
+                        if env[5]:
+                            env[5] = False
+                            duration = draw_init()
+                        duration += draw_duration()
                         if duration >= timeout:
                             end = now + timeout
                             item = (env, arrival, 0.0, timeout, 2, False)
@@ -177,7 +184,7 @@ class StatisticalKernel:
                 break
             now, _, kind, item = pop(heap)
             if kind == _DONE:
-                # -- a response: bill, record; the environment goes idle, or resets after a timeout ----------
+                # -- a response: bill, record; the environment waits, reset if it timed out -----------------
                 env, arrival, cold_init, duration, result, cold = item
                 billed_s = duration + cold_init if init_billed else duration
                 billed_gbs += max(1, ceil(billed_s * 1000 / unit - 1e-9)) * unit * memory / 1_024_000
@@ -187,23 +194,21 @@ class StatisticalKernel:
                     area_busy += busy * span
                     last = now
                 busy -= 1
-                if result == 2:  # timeout
-                    envs -= 1
-                    env[3] = None
+                env[3] = False
+                idle[env[4]] = env
+                env[0] = expires_at = now + draw_idle()
+                if env[1] > expires_at:  # no reaping timer due by then: arm one
+                    env[2] += 1
+                    env[1] = expires_at
+                    seq += 1
+                    push(heap, (expires_at, seq, _REAP, (env, env[2])))
+                if result == 2:  # timeout: the environment is reset
+                    env[5] = True
                     n_timeout += 1
+                elif result:
+                    n_error += 1
                 else:
-                    env[3] = False
-                    idle[env[4]] = env
-                    env[0] = expires_at = now + draw_idle()
-                    if env[1] > expires_at:  # no reaping timer due by then: arm one
-                        env[2] += 1
-                        env[1] = expires_at
-                        seq += 1
-                        push(heap, (expires_at, seq, _REAP, (env, env[2])))
-                    if result:
-                        n_error += 1
-                    else:
-                        n_success += 1
+                    n_success += 1
                 total_busy -= 1
                 if total_busy <= burst:
                     self.episode = _INF

@@ -6,7 +6,11 @@ INIT (start extensions and the runtime, run the function's static code), INVOKE
 environment is frozen (S1.11.3) and may be reused (a warm start, S1.11.2) or
 shut down after an idle time Lambda does not document. Before INIT, a cold
 start also creates the sandbox and, in 2019's VPC model, an ENI (S1.11.1);
-that is ``CREATING`` here.
+that is ``CREATING`` here. A timeout or a crash of the runtime *resets* the
+environment: Lambda shuts its runtime down but keeps the environment (and
+its ``/tmp``); the next request that it serves runs INIT again inside its
+INVOKE, a *suppressed init* ("Failures during the invoke phase" on the page
+above). That is ``RESET`` here.
 
 Every state change goes through :meth:`ExecutionEnvironment.to`, which checks
 :data:`TRANSITIONS` and raises :class:`IllegalTransition` for anything else.
@@ -34,6 +38,8 @@ class EnvState(Enum):
     """INVOKE phase: running one request's handler."""
     IDLE = "idle"
     """Frozen between invocations: warm, reusable, not billed."""
+    RESET = "reset"
+    """Its runtime shut down after a timeout or a crash: reusable, but the next request runs INIT first."""
     SHUT_DOWN = "shut down"
     """Gone: reaped when idle, or reset after a timeout, a crash or a failed INIT."""
 
@@ -44,13 +50,17 @@ TRANSITIONS: dict[EnvState, frozenset[EnvState]] = {
     EnvState.CREATING: frozenset({EnvState.INITIALIZING, EnvState.SHUT_DOWN}),
     # On-demand INIT runs for the request that caused it; provisioned INIT ends idle.
     EnvState.INITIALIZING: frozenset({EnvState.INVOKING, EnvState.IDLE, EnvState.SHUT_DOWN}),
-    EnvState.INVOKING: frozenset({EnvState.IDLE, EnvState.SHUT_DOWN}),
+    EnvState.INVOKING: frozenset({EnvState.IDLE, EnvState.RESET, EnvState.SHUT_DOWN}),
     EnvState.IDLE: frozenset({EnvState.INVOKING, EnvState.SHUT_DOWN}),
+    EnvState.RESET: frozenset({EnvState.INVOKING, EnvState.SHUT_DOWN}),
     EnvState.SHUT_DOWN: frozenset(),
 }
 
 BUSY_STATES = frozenset({EnvState.CREATING, EnvState.INITIALIZING, EnvState.INVOKING})
 """States in which an environment counts towards concurrency."""
+
+PARKED_STATES = frozenset({EnvState.IDLE, EnvState.RESET})
+"""States in which an environment waits for a request (in its function's idle pool)."""
 
 
 class IllegalTransition(RuntimeError):
@@ -72,6 +82,7 @@ class ExecutionEnvironment:
         "log_stream_name",
         "provisioned",
         "record",
+        "resets",
         "sandbox",
         "state",
         "tag",
@@ -85,6 +96,7 @@ class ExecutionEnvironment:
         self.last_used = now
         self.provisioned = provisioned
         self.invocations = 0
+        self.resets = 0  # timeouts and crashes it survived, each followed by a suppressed init
         self.loaded: Loaded | None = None
         self.sandbox: Sandbox | None = None
         self.expiry: Timer | None = None
@@ -117,7 +129,6 @@ class ExecutionEnvironment:
 
 SHUTDOWN_REASONS = {
     "reaped": "idle past its idle lifetime",
-    "reset": "reset after a timeout or a crash",
     "retired": "its configuration or code was replaced",
     "deprovisioned": "provisioned concurrency lowered or removed",
     "init_failed": "INIT failed",
@@ -140,6 +151,7 @@ class EnvironmentRecord:
         "log_stream",
         "provisioned",
         "reason",
+        "resets",
         "shut_down",
         "version",
     )
@@ -154,16 +166,17 @@ class EnvironmentRecord:
         self.shut_down: float | None = None
         self.reason: str | None = None  # set before the move by whoever shuts the environment down, if it knows
         self.invocations = 0
+        self.resets = 0
 
     def close(self, env: ExecutionEnvironment, previous: EnvState) -> None:
-        """The environment is gone: when, why (``init_failed``, else the reason set, else ``reset``), and how many
-        invocations it served; the record lets go of the environment."""
+        """The environment is gone: when, why (``init_failed``, else the reason set), how many invocations
+        it served and how many resets it had; the record lets go of the environment."""
         self.shut_down = self.log.sim.now
         if previous is EnvState.INITIALIZING:
             self.reason = "init_failed"
         elif self.reason is None:
-            self.reason = "reset"
-        self.invocations = env.invocations
+            raise IllegalTransition(f"environment {env.id} of {env.function_name} was shut down without a reason")
+        self.invocations, self.resets = env.invocations, env.resets
         self.env = None
 
 
@@ -182,6 +195,7 @@ class EnvironmentLog:
         "shut_down",
         "reason",
         "invocations",
+        "resets",
     )
 
     def __init__(self, sim: Simulation) -> None:
@@ -193,10 +207,11 @@ class EnvironmentLog:
         self.records.append(record)
 
     def columns(self) -> dict[str, list[Any]]:
-        """The records as columns (:data:`COLUMNS`); a live environment's invocations so far."""
+        """The records as columns (:data:`COLUMNS`); a live environment's invocations and resets so far."""
         out: dict[str, list[Any]] = {name: [] for name in self.COLUMNS}
         for r in self.records:
             live = r.env
             for name in self.COLUMNS:
-                out[name].append(live.invocations if name == "invocations" and live is not None else getattr(r, name))
+                source = live if live is not None and name in ("invocations", "resets") else r
+                out[name].append(getattr(source, name))
         return out

@@ -101,7 +101,7 @@ class Request:
         self.pooled = False
         self.cold = False
         self.init_duration = 0.0
-        self.redo_init = 0.0  # INIT time repeated inside INVOKE after the INIT phase timed out
+        self.redo_init = 0.0  # INIT time run inside INVOKE: after the INIT phase timed out, or a suppressed init
         self.start = 0.0  # when INVOKE began
         self.tail_lines: list[str] = []
         self.client_context: Any = None  # Invoke's ClientContext for the handler (synchronous requests only)

@@ -46,14 +46,19 @@ class Responses(EngineState):
             self._log_report(req, fn, env, duration, billed_ms, cold_init, outcome)
         if env.state is not EnvState.INVOKING:
             pass  # INIT failed: the environment is already gone
-        elif reset or (fn.stale and env.id in fn.stale):  # a timeout or a crash resets it; a stale one goes
+        elif fn.stale and env.id in fn.stale:  # its configuration was replaced meanwhile
             fn.stale.discard(env.id)
             self._shut_down(fn, env)
             self.recorder.env_change(now, -1, -1)
-            if env.provisioned and fn.provisioned_envs < fn.provisioned_target:
-                self.provision(fn)  # Lambda keeps the provisioned count: a fresh environment replaces it
         else:
-            env.to(EnvState.IDLE)
+            if reset:  # a timeout or a crash: the runtime goes, the environment and its /tmp stay
+                env.to(EnvState.RESET)
+                env.resets += 1
+                env.loaded = None
+                if env.sandbox is not None:
+                    env.sandbox.modules.clear()
+            else:
+                env.to(EnvState.IDLE)
             env.last_used = now
             fn.put_idle(env)
             if not env.provisioned:

@@ -46,7 +46,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-from .code import Imports, InitError, take_from, user_stack_trace
+from .code import Imports, take_from, user_stack_trace
 from .guard import GUARD
 from .process import _HANDLERS, HOST_STREAMS, STDERR, STDOUT, Environ, RuntimeLogHandler
 from .tmpfs import ACTIVE, Disk, install
@@ -210,8 +210,6 @@ class sandbox:
         PATCHES.restore()
         _leave_tmp()
         _current.pop()
-        if kind is not None and box.tmp is not None and (kind is InitError or not issubclass(kind, Exception)):
-            box.discard()  # INIT failed, or a timeout or an exit resets the environment
 
 
 def error_payload(error: BaseException, request_id: str | None) -> dict[str, Any]:

@@ -114,11 +114,14 @@ def test_hyperplane_enis_cost_no_cold_start_time() -> None:
     assert aws.engine.attached_enis(aws.functions["db"]) == 0  # made with the function, not counted here
 
 
-def test_2019_an_environment_reset_by_a_timeout_gives_its_eni_back() -> None:
+def test_2019_an_environment_reset_by_a_timeout_keeps_its_eni_until_it_is_reaped() -> None:
     aws = ll.Lambda(ll.Simulation(seed=7), era="2019")
     aws.create_function("db", duration="const:5", vpc_config=VPC, memory_size=128, timeout=1)
-    aws.invoke(FunctionName="db")  # times out: Lambda resets the environment, and its ENI had no other
-    assert aws.engine.attached_enis(aws.functions["db"]) == 0
-    aws.invoke(FunctionName="db")
+    aws.invoke(FunctionName="db")  # times out: Lambda resets the environment, which stays with its ENI
+    assert aws.engine.attached_enis(aws.functions["db"]) == 1
+    aws.invoke(FunctionName="db")  # the same environment, after a suppressed init: no ENI to wait for
     first, second = (aws.requests().start - aws.requests().arrival).tolist()
-    assert first > 10 and second > 10  # so the next cold start makes an ENI again
+    assert first > 10 and second == 0
+    aws.sim.run()  # reaped at last: its ENI goes with it
+    assert aws.engine.attached_enis(aws.functions["db"]) == 0
+    assert aws.environments().reason.tolist() == ["reaped"]

@@ -15,14 +15,14 @@ CRASH = "import sys\ndef handler(event, context):\n    if event.get('crash'):\n 
 
 
 def scenario(with_pandas: bool | None) -> tuple[ll.Lambda, Any]:
-    """Reaped, reset, retired, deprovisioned and failed-INIT environments, and live ones."""
+    """Reaped (one of them reset once), retired, deprovisioned and failed-INIT environments, and live ones."""
     previous = table.use_pandas(with_pandas)
     try:
         aws = ll.Lambda(ll.Simulation(seed=5))
         aws.create_function("app", ll.Code.from_source(CRASH, "app.py"), handler="app.handler")
         aws.invoke(FunctionName="app")
-        aws.invoke(FunctionName="app", Payload=b'{"crash": true}')  # reset
-        aws.invoke(FunctionName="app")
+        aws.invoke(FunctionName="app", Payload=b'{"crash": true}')  # reset: the runtime goes, the environment stays
+        aws.invoke(FunctionName="app")  # the same environment, after a suppressed init
         aws.sim.run(aws.sim.now + 7200)  # reaped
         aws.invoke(FunctionName="app")
         aws.update_function_configuration(FunctionName="app", MemorySize=256)  # retired
@@ -46,7 +46,7 @@ def test_every_environment_has_one_row_with_its_life_and_why_it_ended() -> None:
     t = {name: frame[name].tolist() for name in frame.columns}
     assert list(frame.columns) == [
         "function", "version", "environment", "log_stream", "provisioned", "created", "init_start", "init_end",
-        "shut_down", "reason", "invocations",
+        "shut_down", "reason", "invocations", "resets",
     ]  # fmt: skip
     reasons = [r for r in t["reason"] if r is not None]
     assert set(reasons) == set(SHUTDOWN_REASONS)
@@ -56,8 +56,9 @@ def test_every_environment_has_one_row_with_its_life_and_why_it_ended() -> None:
         if t["shut_down"][i] is not None:
             assert t["init_end"][i] <= t["shut_down"][i]
     app = [i for i in range(len(frame)) if t["function"][i] == "app"]
-    assert [t["reason"][i] for i in app] == ["reset", "reaped", "retired", None]
-    assert [t["invocations"][i] for i in app] == [2, 1, 1, 1]  # the reset one served the crash too
+    assert [t["reason"][i] for i in app] == ["reaped", "retired", None]
+    assert [t["invocations"][i] for i in app] == [3, 1, 1]  # the reset one served the crash and the next
+    assert [t["resets"][i] for i in app] == [1, 0, 0]
     live = [i for i in app if t["shut_down"][i] is None]
     assert [t["environment"][i] for i in live] == list(aws.functions["app"].environments)
     assert all(s in aws.log_group("app").streams for s in (t["log_stream"][i] for i in app))

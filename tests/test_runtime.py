@@ -360,12 +360,14 @@ def handler(event, context):
     assert call(aws).outcome == "timeout"
 
 
-def test_a_timeout_resets_the_environment() -> None:
+def test_a_timeout_resets_the_environment_and_the_next_request_runs_init_in_it() -> None:
     aws = service()
     create(aws, SLEEPER, timeout=3)
     outcomes = [call(aws, event={"sleep": s}) for s in (10, 0, 0)]
     assert [r.outcome for r in outcomes] == ["timeout", "success", "success"]
-    assert [r.cold for r in outcomes] == [True, True, False]
+    assert [r.cold for r in outcomes] == [True, False, False]  # a suppressed init is no cold start
+    assert len({r.env_id for r in outcomes}) == 1
+    assert [r.duration for r in outcomes] == [3.0, 0.25, 0.0]  # the second ran INIT (0.25 s) inside INVOKE
 
 
 def test_a_result_that_is_not_json_is_a_marshal_error() -> None:
@@ -438,6 +440,7 @@ def handler(event, context):
 
 
 def test_sys_exit_is_a_runtime_exit_error_and_resets_the_environment() -> None:
+    """The runtime process exits; the environment stays, and the next request runs INIT in it again."""
     aws = service()
     create(aws, EXITS)
     first = call(aws)
@@ -449,6 +452,7 @@ def test_sys_exit_is_a_runtime_exit_error_and_resets_the_environment() -> None:
         "errorType": "Runtime.ExitError",
     }
     assert exited.error_type == "Runtime.ExitError"
-    assert [first.cold, exited.cold, after.cold] == [True, False, True]
-    assert after.env_id != exited.env_id
+    assert [first.cold, exited.cold, after.cold] == [True, False, False]
+    assert after.env_id == exited.env_id
+    assert after.duration == 0.25  # the suppressed init
     assert after.json() == "ok"
