@@ -202,7 +202,7 @@ class EnvironmentLifecycle(EngineState):
         if failure is not None:
             payload = self._init_error(failure)
             self._log(fn, env, error_log_message(payload), req=req)
-            self._shut_down(fn, env)  # a failed INIT resets the environment
+            self._shut_down(fn, env)  # a failed first INIT ends the environment
             self.recorder.env_change(self.sim.now, -1, -1)
             if req is None:  # a provisioned environment failed INIT: nothing to answer
                 return

@@ -12,9 +12,10 @@ lambdalab runs many environments in one process, so here:
   ``/tmp/../etc`` is ``/etc``; relative ones after ``os.chdir("/tmp")``, which moves the environment's
   current folder, not the process's) name the environment's own host folder
   (``lambdalab-tmp-<pid>-...`` in the host's temporary folder). It is made on first use and deleted when
-  the environment shuts down (``ExecutionEnvironment.to(SHUT_DOWN)``: reaped, reset, retired), when its
-  INIT fails, when its ``Sandbox`` is garbage-collected, or at exit; a killed process's are swept away
-  by the next process that installs the wrappers.
+  the environment shuts down (``ExecutionEnvironment.to(SHUT_DOWN)``: reaped, retired, deprovisioned, its
+  first INIT failed), when it is garbage-collected, or at exit; a killed process's are swept away by the
+  next process that installs the wrappers. A reset (a timeout or a crash) keeps it for the environment's
+  suppressed init, as AWS documents.
 - The wrappers, installed once per process with the first ``Sandbox``, translate the paths: ``open``
   (``io.open``, and the copies IPython, ``tarfile``, ``bz2`` and ``lzma`` keep), the ``os`` functions
   that take paths, ``shutil.copyfile``, ``tempfile.gettempdir`` and ``sqlite3.connect``; so ``os.path``,
