@@ -17,6 +17,7 @@ version's pool or creates one (:class:`lambdalab.coldstart.EniPool`); ``env.tag`
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from . import logs as logfmt
@@ -27,6 +28,9 @@ from .lifecycle import PARKED_STATES, EnvironmentLog, EnvState, ExecutionEnviron
 from .quotas import Era
 from .request import EngineState, Request
 from .runtime import Deadline, Sandbox, error_log_message, sandbox
+
+TIMED_OUT = InitError("Sandbox.Timedout", "the request's timeout came during its suppressed init")
+"""What :meth:`EnvironmentLifecycle._run_init` returns as the failure of an INIT that reached its deadline."""
 
 EniKey = tuple[tuple[str, ...], tuple[str, ...], int]
 """A 2019 ENI pool's key: subnets, security groups, memory (MB)."""
@@ -91,6 +95,10 @@ class EnvironmentLifecycle(EngineState):
         delay = fn.cold_start.platform_delay(self.sim.rng)
         self.sim.schedule(delay, lambda: self._init(fn, env, None))
 
+    def init_again(self, fn: Function, env: ExecutionEnvironment) -> None:
+        """INIT now in a reset provisioned environment, which stays busy until it is initialised again."""
+        self._init(fn, env, None)
+
     def retire_provisioned(self, fn: Function) -> None:
         """Shut down idle provisioned environments beyond the function's provisioned concurrency, least recently
         used first, once it is lowered or removed; busy or initialising ones follow when they become idle
@@ -120,7 +128,7 @@ class EnvironmentLifecycle(EngineState):
             self.sim.schedule(wait, lambda: self._init(fn, env, req))
             return
         env.to(EnvState.INITIALIZING)
-        if env.record is not None:
+        if env.record is not None and env.record.init_start is None:  # the record keeps the first INIT's times
             env.record.init_start = self.sim.now
         if self.logs is not None and self.quotas.era is Era.TODAY:  # not in the tail: the console does not show it
             self._log(fn, env, logfmt.init_start_line(fn.config.runtime or "", self.region))
@@ -140,19 +148,23 @@ class EnvironmentLifecycle(EngineState):
         self.sim.schedule(duration, lambda: self._initialised(fn, env, req, failure, lines))
 
     def _run_init(
-        self, fn: Function, env: ExecutionEnvironment, request_id: str
+        self, fn: Function, env: ExecutionEnvironment, request_id: str, deadline: float = math.inf
     ) -> tuple[float, InitError | None, list[tuple[float, str]]]:
         """Start a runtime in ``env`` and run the function's module code in a fresh sandbox that takes over
-        the environment's ``/tmp``: INIT's virtual duration, its failure if any, and the lines it logged."""
+        the environment's ``/tmp`` (not the old runtime's working folder): INIT's virtual duration, its failure
+        if any (:data:`TIMED_OUT` when it reached ``deadline``), and the lines it logged."""
         duration = fn.init_duration(self.sim.rng)
-        if fn.code is None:
+        if fn.code is None:  # a statistical function: its request adds the INIT to its drawn duration
             return duration, None, []
-        clock = self.clock_class(self.sim.now, float("inf"), self.epoch_unix, fn.vcpus, request_id)
+        if self.sim.now + duration >= deadline:
+            return duration, TIMED_OUT, []
+        clock = self.clock_class(self.sim.now + duration, deadline, self.epoch_unix, fn.vcpus, request_id)
         imports = fn.code.imports if fn.code.kind in ("source", "directory") else None
         box = Sandbox(fn.environment_variables(env, self.region), fn.config.ephemeral_storage, imports)
         old, env.sandbox, env.loaded = env.sandbox, box, None
-        if old is not None:  # a reset keeps /tmp
+        if old is not None and old.tmp is not None:  # a reset keeps /tmp; a new runtime starts outside it
             box.tmp, old.tmp = old.tmp, None
+            box.tmp.cwd = box.tmp.tempdir = None
         failure: InitError | None = None
         try:
             with sandbox(clock, box, self.real_time_limit_s):
@@ -161,19 +173,35 @@ class EnvironmentLifecycle(EngineState):
             box.path = env.loaded.path
         except InitError as error:
             failure = error
-        except Deadline:  # the real-time guard stopped INIT's code
-            failure = InitError("Sandbox.Timedout", "INIT stopped by lambdalab's real-time limit")
+        except Deadline:  # the timeout (a suppressed init), or the real-time guard stopped INIT's code
+            failure = (
+                TIMED_OUT
+                if deadline < math.inf
+                else InitError("Sandbox.Timedout", "INIT stopped by lambdalab's real-time limit")
+            )
+        except KeyboardInterrupt:
+            raise  # the learner pressed stop: not the function's failure
+        except BaseException as error:  # sys.exit in module code ends the runtime process
+            status = error.code if isinstance(error, SystemExit) else 1
+            message = f"RequestId: {request_id} Error: Runtime exited with error: exit status {status}"
+            failure = InitError("Runtime.ExitError", message)
         return duration + clock.elapsed, failure, clock.lines
 
-    def _suppressed_init(self, fn: Function, env: ExecutionEnvironment, req: Request) -> dict[str, Any] | None:
+    def _suppressed_init(
+        self, fn: Function, env: ExecutionEnvironment, req: Request
+    ) -> dict[str, Any] | InitError | None:
         """INIT again at the start of ``req``'s INVOKE, in an environment reset by a timeout or a crash:
         AWS's *suppressed init* (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html,
         "Failures during the invoke phase"). No ``INIT_START`` line and no ``Init Duration``: its time is in
-        ``req.redo_init``, which the request's duration, bill and timeout include. Its log lines go out now;
-        on failure, the error payload the request answers with."""
-        duration, failure, lines = self._run_init(fn, env, req.id)
-        req.redo_init = duration
+        ``req.redo_init``, which the request's duration, bill and timeout include. Its log lines go out now.
+        Returns ``None``, the error payload the request answers with, or :data:`TIMED_OUT` (the request's
+        timeout came first)."""
+        duration, failure, lines = self._run_init(fn, env, req.id, req.start + fn.timeout)
         self._log_lines(fn, env, lines, req)
+        if failure is TIMED_OUT:
+            req.redo_init = fn.timeout
+            return TIMED_OUT
+        req.redo_init = duration
         if failure is None:
             return None
         payload = self._init_error(failure)
@@ -183,6 +211,8 @@ class EnvironmentLifecycle(EngineState):
     def _init_error(self, failure: InitError) -> dict[str, Any]:
         """The error payload of a failed INIT."""
         payload: dict[str, Any] = {"errorMessage": failure.message, "errorType": failure.error_type}
+        if failure.error_type == "Runtime.ExitError":
+            return payload  # the runtime process is gone: no runtime to add more
         if self.quotas.era is Era.TODAY:
             payload["requestId"] = ""  # INIT runs before any request: the runtime reports no id
         payload["stackTrace"] = failure.stack_trace
@@ -196,7 +226,7 @@ class EnvironmentLifecycle(EngineState):
         failure: InitError | None,
         lines: list[tuple[float, str]],
     ) -> None:
-        if env.record is not None:
+        if env.record is not None and env.record.init_end is None:
             env.record.init_end = self.sim.now
         self._log_lines(fn, env, lines, req)
         if failure is not None:

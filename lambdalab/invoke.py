@@ -21,7 +21,7 @@ from typing import Any
 
 from .concurrency import ConcurrencyManager
 from .context import LambdaContext
-from .environments import EnvironmentLifecycle
+from .environments import TIMED_OUT, EnvironmentLifecycle
 from .function import Function
 from .lifecycle import EnvState, ExecutionEnvironment
 from .logs import CloudWatchLogs, start_line
@@ -156,8 +156,9 @@ class Engine(EnvironmentLifecycle, Responses):
         if self.logs is not None:  # after a suppressed init: START comes when it ends (AWS's example)
             self._log(fn, env, start_line(req.id, fn.version), now + req.redo_init if reset else None, req=req)
         if failure is not None:
-            if req.redo_init >= fn.timeout:
+            if failure is TIMED_OUT or req.redo_init >= fn.timeout:
                 return self._at(fn.timeout, lambda: self._timed_out(req))
+            assert isinstance(failure, dict)
             body, error_type, redo = json.dumps(failure).encode(), failure["errorType"], req.redo_init
             return self._at(
                 redo, lambda: self._respond(req, now, redo, body, "Unhandled", "init_error", error_type, reset=True)

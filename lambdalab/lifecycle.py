@@ -41,7 +41,7 @@ class EnvState(Enum):
     RESET = "reset"
     """Its runtime shut down after a timeout or a crash: reusable, but the next request runs INIT first."""
     SHUT_DOWN = "shut down"
-    """Gone: reaped when idle, or reset after a timeout, a crash or a failed INIT."""
+    """Gone: reaped when idle, retired with its configuration, deprovisioned, or its first INIT failed."""
 
 
 _GONE = EnvState.SHUT_DOWN
@@ -52,7 +52,8 @@ TRANSITIONS: dict[EnvState, frozenset[EnvState]] = {
     EnvState.INITIALIZING: frozenset({EnvState.INVOKING, EnvState.IDLE, EnvState.SHUT_DOWN}),
     EnvState.INVOKING: frozenset({EnvState.IDLE, EnvState.RESET, EnvState.SHUT_DOWN}),
     EnvState.IDLE: frozenset({EnvState.INVOKING, EnvState.SHUT_DOWN}),
-    EnvState.RESET: frozenset({EnvState.INVOKING, EnvState.SHUT_DOWN}),
+    # A provisioned environment that was reset runs INIT again at once (lambdalab.responses).
+    EnvState.RESET: frozenset({EnvState.INVOKING, EnvState.INITIALIZING, EnvState.SHUT_DOWN}),
     EnvState.SHUT_DOWN: frozenset(),
 }
 

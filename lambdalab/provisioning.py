@@ -138,7 +138,7 @@ class Provisioning(FunctionNames):
             for name in names
             if name in fn.published
             for env in fn.published[name].environments.values()
-            if env.provisioned and env.state in (EnvState.IDLE, EnvState.RESET, EnvState.INVOKING)
+            if env.provisioned and env.state in (EnvState.IDLE, EnvState.INVOKING)
         )
         ready = min(requested, ready)
         return {

@@ -43,7 +43,7 @@ class Responses(EngineState):
         unit = self.unit_ms
         billed_ms = max(1, math.ceil(billed_s * 1000 / unit - 1e-9)) * unit  # pricing.billed_duration_ms, inlined
         if self.logs is not None:
-            self._log_report(req, fn, env, duration, billed_ms, cold_init, outcome)
+            self._log_report(req, fn, env, duration, billed_ms, cold_init, outcome, error_type if reset else "")
         if env.state is not EnvState.INVOKING:
             pass  # INIT failed: the environment is already gone
         elif fn.stale and env.id in fn.stale:  # its configuration was replaced meanwhile
@@ -60,12 +60,17 @@ class Responses(EngineState):
             else:
                 env.to(EnvState.IDLE)
             env.last_used = now
-            fn.put_idle(env)
-            if not env.provisioned:
-                self._age(fn, env, now + fn.cold_start.idle_lifetime.sample(self.sim.rng))
-            self.recorder.env_change(now, 0, -1)
-            if env.provisioned:  # provisioned concurrency may have been lowered meanwhile
-                self.retire_provisioned(fn)
+            if reset and env.provisioned and fn.provisioned_envs <= fn.provisioned_target:
+                # Provisioned concurrency keeps "initialized execution environments ... always available":
+                # lambdalab's reading is that a reset one runs INIT again at once (AWS does not say when).
+                self.init_again(fn, env)
+            else:
+                fn.put_idle(env)
+                if not env.provisioned:
+                    self._age(fn, env, now + fn.cold_start.idle_lifetime.sample(self.sim.rng))
+                self.recorder.env_change(now, 0, -1)
+                if env.provisioned:  # provisioned concurrency may have been lowered meanwhile
+                    self.retire_provisioned(fn)
         self.concurrency.release(fn.name, provisioned_env=env.provisioned, pooled=req.pooled)
         status = 200
         log_result = logfmt.tail(req.tail_lines, self.quotas.tail_log_bytes) if req.tail and self.logs else None
@@ -180,7 +185,11 @@ class Responses(EngineState):
         billed_ms: int,
         cold_init: float,
         outcome: str,
+        crash: str = "",
     ) -> None:
+        """END and REPORT; today's REPORT adds ``Status: timeout``, or ``Status: error`` and the ``Error Type``
+        of a ``crash`` that ended the runtime (``Runtime.ExitError``), as AWS's examples show
+        (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html)."""
         c = fn.config
         self._log(fn, env, logfmt.end_line(req.id), req=req)
         self._log(
@@ -193,9 +202,16 @@ class Responses(EngineState):
                 c.memory_size,
                 fn.memory_used_mb,
                 cold_init * 1000 if req.cold else None,
-                "timeout" if outcome == "timeout" and self.quotas.era is Era.TODAY else None,
+                _status(outcome, crash) if self.quotas.era is Era.TODAY else None,
             ),
             req=req,
         )
         if outcome == "timeout":
             self._log(fn, env, logfmt.timeout_line(self.sim.iso(), req.id, fn.timeout), req=req)
+
+
+def _status(outcome: str, crash: str) -> str | None:
+    """The REPORT line's status field: ``timeout``, ``error`` with the crash's ``Error Type``, or none."""
+    if outcome == "timeout":
+        return "timeout"
+    return f"error\tError Type: {crash}" if crash.startswith("Runtime.") else None

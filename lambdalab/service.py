@@ -424,9 +424,9 @@ class Lambda(Deployment, Provisioning):
         """Every execution environment created so far, one row each in order of creation: ``function``,
         ``version``, ``environment`` (its id), ``log_stream``, ``provisioned``, ``created``, ``init_start``,
         ``init_end``, ``shut_down`` (virtual seconds; None while it lives or before its INIT), ``reason`` (why it
-        was shut down: :data:`lambdalab.lifecycle.SHUTDOWN_REASONS`), ``invocations`` served and ``resets`` (timeouts
-        and crashes after which its next request ran INIT again: a suppressed init; ``init_start`` and ``init_end``
-        are its first INIT's). A DataFrame, or a
+        was shut down: :data:`lambdalab.lifecycle.SHUTDOWN_REASONS`), ``invocations`` served and ``resets``
+        (how often its runtime was reset: by a timeout, a crash or a failed suppressed init; ``init_start`` and
+        ``init_end`` are its first INIT's). A DataFrame, or a
         :class:`~lambdalab.table.Table` of the same columns and values without pandas (where a DataFrame may show
         NaN for None). Needs ``keep_records=True``. Lambda itself shows environments only through their log streams
         (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html)."""

@@ -188,5 +188,5 @@ def test_a_surplus_provisioned_environment_that_times_out_is_not_replaced() -> N
     aws.submit("f:1", b'{"sleep": 5}')
     aws.put_provisioned_concurrency_config(FunctionName="f:1", ProvisionedConcurrentExecutions=1)
     aws.sim.run(until=30)
-    assert provisioned_count(aws) == 1  # two timed out and were reset; the surplus one was shut down
-    assert [e.state.value for e in aws.functions["f"].published["1"].environments.values()] == ["reset"]
+    assert provisioned_count(aws) == 1  # two timed out: the surplus one was shut down, the other ran INIT again
+    assert [e.state.value for e in aws.functions["f"].published["1"].environments.values()] == ["idle"]

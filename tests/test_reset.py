@@ -12,6 +12,8 @@ the REPORT line comes 2.5 s after START for a Duration of 3,022.91 ms.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import lambdalab as ll
@@ -171,18 +173,44 @@ def test_a_model_function_pays_its_init_again_after_a_timeout() -> None:
     assert [r.cold for r in results] == [True, False] and results[0].env_id == results[1].env_id
 
 
-def test_provisioned_concurrency_keeps_a_reset_environment() -> None:
-    aws = source_service()
+def test_a_reset_provisioned_environment_runs_init_again_at_once() -> None:
+    """Provisioned concurrency keeps "initialized execution environments ... always available in advance of
+    invocations" (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html): lambdalab runs the
+    reset environment's INIT again at once, so the next request does not pay it."""
+    aws = source_service(keep_records=True)
     create_from_source(aws, STATEFUL, timeout=1)
     aws.publish_version(FunctionName="f")
     aws.put_provisioned_concurrency_config(FunctionName="f", Qualifier="1", ProvisionedConcurrentExecutions=1)
     aws.sim.run(until=60)
-    config = aws.get_provisioned_concurrency_config(FunctionName="f", Qualifier="1")
-    assert config["AvailableProvisionedConcurrentExecutions"] == 1
+
+    def available() -> int:
+        config = aws.get_provisioned_concurrency_config(FunctionName="f", Qualifier="1")
+        return int(config["AvailableProvisionedConcurrentExecutions"])
+
+    assert available() == 1
     timed_out = call(aws, "f:1", {"sleep": 5})
+    env = aws.functions["f"].published["1"].environments[timed_out.env_id]
+    assert env.state is EnvState.INITIALIZING and available() == 0
+    aws.sim.run(until=aws.sim.now + 1)
+    assert env.state is EnvState.IDLE and available() == 1
     after = call(aws, "f:1")
-    assert after.env_id == timed_out.env_id and after.duration == pytest.approx(0.75)
-    assert len(aws.functions["f"].published["1"].environments) == 1
+    assert after.env_id == timed_out.env_id and after.duration == 0.0 and after.json() == 1
+    assert aws.environments().resets.tolist() == [1]
+    assert aws.environments().init_start.tolist() == [0.0]  # the record keeps the first INIT's times
+
+
+def test_a_surplus_reset_provisioned_environment_is_shut_down_not_initialised() -> None:
+    aws = source_service()
+    create_from_source(aws, STATEFUL, timeout=1)
+    aws.publish_version(FunctionName="f")
+    aws.put_provisioned_concurrency_config(FunctionName="f", Qualifier="1", ProvisionedConcurrentExecutions=2)
+    aws.sim.run(until=60)
+    box: list[InvocationResult] = []
+    aws.submit("f:1", b'{"sleep": 5}', callback=box.append)
+    aws.put_provisioned_concurrency_config(FunctionName="f", Qualifier="1", ProvisionedConcurrentExecutions=1)
+    aws.sim.run(until=aws.sim.now + 5)
+    states = sorted(e.state.value for e in aws.functions["f"].published["1"].environments.values())
+    assert box[0].outcome == "timeout" and states == ["idle"]
 
 
 def test_the_reset_state_has_only_its_legal_moves() -> None:
@@ -204,3 +232,159 @@ def test_both_eras_reset_and_keep_the_environment(era: str) -> None:
     create_from_source(aws, STATEFUL, timeout=3)
     timed_out, after = call(aws, event={"sleep": 10}), call(aws)
     assert timed_out.env_id == after.env_id and after.json() == 1
+
+
+# -- the suppressed init's own failures -------------------------------------------------------------------
+
+ARMED = """\
+import os
+import sys
+import time
+
+if os.path.exists("/tmp/armed"):
+    MODE = open("/tmp/armed").read()
+    if MODE == "slow":
+        time.sleep(5)
+        open("/tmp/after-sleep", "w").close()
+    elif MODE == "spin":
+        while True:
+            pass
+    elif MODE == "exit":
+        sys.exit(4)
+
+
+def handler(event, context):
+    if event.get("arm"):
+        open("/tmp/armed", "w").write(event["arm"])
+        time.sleep(10)  # times out: the next request runs the module again
+    return os.path.exists("/tmp/after-sleep")
+"""
+
+
+def _armed(mode: str, timeout: float = 3) -> tuple[ll.Lambda, InvocationResult]:
+    aws = source_service()
+    aws.engine.real_time_limit_s = 0.3  # a spinning INIT is stopped after 0.3 real seconds
+    create_from_source(aws, ARMED, timeout=timeout)
+    assert call(aws).json() is False
+    assert call(aws, event={"arm": mode}).outcome == "timeout"
+    return aws, call(aws)
+
+
+def test_a_suppressed_init_that_outlasts_the_timeout_is_cut_at_it() -> None:
+    aws, cut = _armed("slow")
+    assert cut.outcome == "timeout" and cut.duration == 3.0
+    assert cut.json()["errorType"] == "Sandbox.Timedout"
+    lines = _stamped(aws)
+    start = next(t for t, m in lines if m.startswith(f"START RequestId: {cut.request_id}"))
+    report = next(t for t, m in lines if m.startswith(f"REPORT RequestId: {cut.request_id}"))
+    assert start <= report
+    assert call(aws).outcome == "timeout"  # and again
+    box = aws.functions["f"].environments[cut.env_id].sandbox
+    assert box is not None and box.tmp is not None
+    assert os.listdir(box.tmp.root) == ["armed"]  # the module code was stopped in its sleep, both times
+
+
+def test_a_suppressed_init_that_never_ends_times_out_the_request() -> None:
+    _, cut = _armed("spin")
+    assert cut.outcome == "timeout" and cut.duration == 3.0
+
+
+def test_sys_exit_in_module_code_is_a_runtime_exit_error_not_a_crash_of_the_simulation() -> None:
+    aws, failed = _armed("exit")
+    assert failed.outcome == "init_error"
+    assert failed.json() == {
+        "errorMessage": f"RequestId: {failed.request_id} Error: Runtime exited with error: exit status 4",
+        "errorType": "Runtime.ExitError",
+    }
+    assert aws.functions["f"].environments[failed.env_id].state is EnvState.RESET
+    assert "\tStatus: error\tError Type: Runtime.ExitError\t" in messages(aws)[-1]
+    cold = source_service()
+    create_from_source(cold, "import sys\nsys.exit(2)\n\ndef handler(event, context):\n    return 1\n")
+    first = call(cold)
+    assert first.outcome == "init_error" and first.json()["errorType"] == "Runtime.ExitError"
+    assert cold.functions["f"].environments == {}  # a failed first INIT ends the environment
+
+
+def test_a_crash_reports_its_status_and_error_type_today_only() -> None:
+    source = "import sys\n\ndef handler(event, context):\n    sys.exit(1)\n"
+    for era, status in (("today", "\tStatus: error\tError Type: Runtime.ExitError\t"), ("2019", None)):
+        aws = source_service(era=era)
+        create_from_source(aws, source)
+        call(aws)
+        report = messages(aws)[-1]
+        assert report.startswith("REPORT") and (status in report if status else "Status" not in report)
+
+
+def test_the_new_runtime_starts_outside_the_old_ones_working_folder() -> None:
+    source = """\
+import os
+import tempfile
+import time
+
+print("INIT cwd", os.getcwd(), tempfile.gettempdir())
+
+
+def handler(event, context):
+    os.chdir("/tmp")
+    seen = os.getcwd()
+    time.sleep(event.get("sleep", 0))
+    return seen
+"""
+    aws = source_service()
+    create_from_source(aws, source, timeout=1)
+    assert call(aws).json() == "/tmp"
+    call(aws, event={"sleep": 5})
+    call(aws)
+    inits = [m for m in messages(aws) if m.startswith("INIT cwd")]
+    assert len(inits) == 2 and inits[0] == inits[1]  # the new runtime's folder is not the old one's /tmp
+    assert not inits[1].startswith("INIT cwd /tmp")
+
+
+# -- resets meet the other moves ---------------------------------------------------------------------------
+
+
+def test_a_new_configuration_retires_a_reset_environment() -> None:
+    aws = source_service(keep_records=True)
+    create_from_source(aws, STATEFUL, timeout=1)
+    timed_out = call(aws, event={"sleep": 5})
+    aws.update_function_configuration(FunctionName="f", MemorySize=256)
+    after = call(aws)
+    assert after.env_id != timed_out.env_id and after.cold
+    reasons = aws.environments().reason.tolist()
+    assert len(reasons) == 2 and reasons[0] == "retired" and not isinstance(reasons[1], str)
+
+
+def test_an_asynchronous_retry_runs_in_the_reset_environment() -> None:
+    aws = source_service()
+    create_from_source(aws, STATEFUL, timeout=1)
+    call(aws, event={"sleep": 0.3})
+    aws.invoke(FunctionName="f", InvocationType="Event", Payload=b'{"sleep": 5}')
+    aws.sim.run()
+    frame = aws.requests()
+    rows = list(zip(frame.attempt.tolist(), frame.outcome.tolist(), frame.env_id.tolist(), strict=True))
+    assert [r[:2] for r in rows] == [(1, "success"), (1, "timeout"), (2, "timeout"), (3, "timeout")]
+    assert len({r[2] for r in rows}) == 1  # every retry ran in the one environment, after a suppressed init
+
+
+def test_statistical_functions_add_the_suppressed_init_to_their_drawn_duration() -> None:
+    cold_start = ll.ColdStartModel(*(ll.Dist("const", 0.0),) * 3, ll.Dist("const", 0.4), None, ll.Dist("const", 600))
+    aws = ll.Lambda(ll.Simulation(seed=3), cold_start=cold_start, keep_records=True)
+    aws.create_function("m", duration="exp:0.3", timeout=1)
+    ll.at_times(aws, "m", [2.0 * k for k in range(3000)])  # one at a time: one environment
+    aws.sim.run()
+    frame = aws.requests()
+    outcomes, durations = frame.outcome.tolist(), frame.duration.tolist()
+    after = [
+        d
+        for before, o, d in zip(outcomes, outcomes[1:], durations[1:], strict=False)
+        if before == "timeout" and o != "timeout"
+    ]
+    others = [
+        d
+        for before, o, d in zip(outcomes, outcomes[1:], durations[1:], strict=False)
+        if before != "timeout" and o != "timeout"
+    ]
+    assert len(after) > 30 and len(set(frame.env_id.tolist())) == 1
+    assert min(after) >= 0.4 > min(others)  # exp(0.3) alone is below 0.4 three times in four
+    short = [d for d in others if d < 0.6]  # those that would have fitted under the timeout with the INIT
+    assert sum(after) / len(after) - 0.4 == pytest.approx(sum(short) / len(short), abs=0.05)
