@@ -23,6 +23,7 @@ from .errors import (
     ResourceNotFoundException,
     TooManyRequestsException,
     ValidationException,
+    WaiterError,
 )
 from .fleet import FleetBill, InstanceType, fleet_cost
 from .lifecycle import EnvState, IllegalTransition
@@ -74,6 +75,7 @@ __all__ = [
     "TooManyRequestsException",
     "ValidationException",
     "VpcConfig",
+    "WaiterError",
     "at_times",
     "compute",
     "figures",

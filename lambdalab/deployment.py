@@ -8,6 +8,7 @@ See :mod:`lambdalab.versions` for the rules and their sources.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -71,6 +72,29 @@ class Deployment(FunctionNames):
         if version is None:
             raise ResourceNotFoundException(f"Function not found: {latest.config.arn}:{ref.qualifier}")
         return self.configuration(version)
+
+    def get_function(self, FunctionName: str, Qualifier: str | None = None) -> dict[str, Any]:
+        """``GetFunction``: the version's ``Configuration`` (as :meth:`get_function_configuration`), its ``Code``
+        and, when the function has one, its reserved ``Concurrency``
+        (https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html). AWS's ``Code.Location`` is a
+        presigned URL of the deployment package, valid ten minutes; lambdalab's has AWS's form but leads nowhere."""
+        configuration = self.get_function_configuration(FunctionName, Qualifier)
+        name, version = configuration["FunctionName"], configuration["Version"]
+        digest = hashlib.sha256(
+            f"{configuration['FunctionArn']}:{version}:{configuration['RevisionId']}".encode()
+        ).hexdigest()
+        location = (
+            f"https://awslambda-{self.region}-tasks.s3.{self.region}.amazonaws.com/snapshots/{self.account_id}/"
+            f"{name}-{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+        )
+        answer: dict[str, Any] = {
+            "Configuration": configuration,
+            "Code": {"RepositoryType": "S3", "Location": location},
+        }
+        reserved = self.concurrency.functions[name].reserved
+        if reserved is not None:
+            answer["Concurrency"] = {"ReservedConcurrentExecutions": reserved}
+        return answer
 
     def update_function_configuration(self, FunctionName: str, **settings: Any) -> dict[str, Any]:
         """``UpdateFunctionConfiguration`` of ``$LATEST``, with the API's parameter names: ``MemorySize``,

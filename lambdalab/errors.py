@@ -9,7 +9,7 @@ and https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html#API_Cr
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class LambdaError(Exception):
@@ -116,6 +116,16 @@ class ParamValidationError(ValueError, TypeError):
 
     def __str__(self) -> str:
         return self.message
+
+
+class WaiterError(Exception):
+    """botocore's ``WaiterError``: a waiter (:mod:`lambdalab.waiters`) met a failure state, an error it does not
+    expect, or its last attempt. ``str(error)`` is botocore's ``Waiter <name> failed: <reason>``;
+    ``last_response`` the last answer it read (``botocore/exceptions.py``, https://github.com/boto/botocore)."""
+
+    def __init__(self, name: str, reason: str, last_response: dict[str, Any]) -> None:
+        super().__init__(f"Waiter {name} failed: {reason}")
+        self.name, self.reason, self.last_response = name, reason, last_response
 
 
 def invalid_type(name: str, value: object, valid_types: str) -> str:

@@ -58,6 +58,7 @@ from .sqs import SQSEventSourceMapping, SQSQueue
 from .streams import Stream, StreamEventSourceMapping
 from .table import Table, pandas
 from .versions import FUNCTION_NAME
+from .waiters import WAITERS, Waiter, get_waiter
 
 
 class StreamingBody:
@@ -333,6 +334,17 @@ class Lambda(Deployment, Provisioning):
         data = None if ClientContext is None else decode(ClientContext)
         context = client_context(data) if InvocationType == REQUEST_RESPONSE else None
         return self.engine.submit(fn, raw, event, InvocationType, LogType == "Tail", callback, context, arn).id
+
+    def get_waiter(self, waiter_name: str) -> Waiter:
+        """boto3's ``get_waiter``: a waiter of the era's SDK (:mod:`lambdalab.waiters`), whose ``wait`` passes
+        virtual time; ``ValueError: Waiter does not exist: ...`` for a name it does not have."""
+        operations = {"GetFunction": self.get_function, "GetFunctionConfiguration": self.get_function_configuration}
+        return get_waiter(self.era, waiter_name, operations, self.sim)
+
+    @property
+    def waiter_names(self) -> list[str]:
+        """The names ``get_waiter`` takes in this era, as boto3's ``client.waiter_names``."""
+        return list(WAITERS[self.era])
 
     def invoke_batch(
         self, FunctionName: str, records: list[dict[str, Any]], callback: Callable[[InvocationResult], object]
