@@ -23,8 +23,14 @@ from .errors import (
 )
 from .function import Function
 from .names import FunctionNames
+from .quotas import Era
 from .sdk import UPDATE_FUNCTION_CONFIGURATION, check_names
 from .versions import LATEST, make_alias
+
+LATER_FIELDS = ("EphemeralStorage", "Architectures", "State", "LastUpdateStatus")
+"""``FunctionConfiguration`` fields that came after 19 November 2019 (botocore 1.13.20's model): function states
+(``State``, ``LastUpdateStatus``) on 25 November 2019, ``Architectures`` in September 2021, ``EphemeralStorage``
+in March 2022; the 2019 preset leaves them out of its answers, as that SDK's parser would."""
 
 
 class Deployment(FunctionNames):
@@ -59,6 +65,9 @@ class Deployment(FunctionNames):
         dead_letter = self.asynchronous.dead_letter.get(c.function_name)
         if dead_letter is not None:
             answer["DeadLetterConfig"] = {"TargetArn": dead_letter.arn}
+        if self.era is Era.SEMINAR_2019:  # fields the SDK of 19 November 2019 did not know, so did not return
+            for later in LATER_FIELDS:
+                answer.pop(later)
         return answer
 
     def get_function_configuration(self, FunctionName: str, Qualifier: str | None = None) -> dict[str, Any]:

@@ -113,3 +113,12 @@ def test_get_function_answers_configuration_code_and_concurrency() -> None:
     assert aws.get_function(FunctionName="f", Qualifier="1")["Configuration"]["Version"] == "1"
     with pytest.raises(ll.ResourceNotFoundException):
         aws.get_function(FunctionName="missing")
+
+
+def test_the_2019_preset_answers_only_the_fields_its_sdk_knew() -> None:
+    """botocore 1.13.20's ``FunctionConfiguration`` had no ``State``, ``LastUpdateStatus`` (25 November 2019),
+    ``Architectures`` (2021) or ``EphemeralStorage`` (2022): its parser would drop them."""
+    old, new = service("2019").get_function_configuration(FunctionName="f"), service().get_function(FunctionName="f")
+    for field in ("State", "LastUpdateStatus", "Architectures", "EphemeralStorage"):
+        assert field not in old and field in new["Configuration"]
+    assert new["Configuration"]["State"] == "Active" and new["Configuration"]["LastUpdateStatus"] == "Successful"
