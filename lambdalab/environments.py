@@ -95,10 +95,6 @@ class EnvironmentLifecycle(EngineState):
         delay = fn.cold_start.platform_delay(self.sim.rng)
         self.sim.schedule(delay, lambda: self._init(fn, env, None))
 
-    def init_again(self, fn: Function, env: ExecutionEnvironment) -> None:
-        """INIT now in a reset provisioned environment, which stays busy until it is initialised again."""
-        self._init(fn, env, None)
-
     def retire_provisioned(self, fn: Function) -> None:
         """Shut down idle provisioned environments beyond the function's provisioned concurrency, least recently
         used first, once it is lowered or removed; busy or initialising ones follow when they become idle

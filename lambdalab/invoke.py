@@ -156,7 +156,7 @@ class Engine(EnvironmentLifecycle, Responses):
         if self.logs is not None:  # after a suppressed init: START comes when it ends (AWS's example)
             self._log(fn, env, start_line(req.id, fn.version), now + req.redo_init if reset else None, req=req)
         if failure is not None:
-            if failure is TIMED_OUT or req.redo_init >= fn.timeout:
+            if failure is TIMED_OUT:
                 return self._at(fn.timeout, lambda: self._timed_out(req))
             assert isinstance(failure, dict)
             body, error_type, redo = json.dumps(failure).encode(), failure["errorType"], req.redo_init

@@ -63,7 +63,7 @@ class Responses(EngineState):
             if reset and env.provisioned and fn.provisioned_envs <= fn.provisioned_target:
                 # Provisioned concurrency keeps "initialized execution environments ... always available":
                 # lambdalab's reading is that a reset one runs INIT again at once (AWS does not say when).
-                self.init_again(fn, env)
+                self._init(fn, env, None)  # it stays busy until it is initialised again
             else:
                 fn.put_idle(env)
                 if not env.provisioned:
